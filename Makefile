@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`.
+# Both install what they need first (scripts/setup.sh) and are idempotent.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export TRUNK_OFFLINE := true
+APP_PORT ?= 8080
+SOURCE_PORT ?= 8765
+
+.PHONY: run test setup build source native-test wasm-test e2e-test clean
+
+## make run: build, start the local demo source and the app server, print the URL.
+run: setup build source
+	@trap 'kill 0' EXIT INT TERM; \
+	target/debug/local-source --port $(SOURCE_PORT) --count 2000 & \
+	target/debug/serve-app --dir dist --port $(APP_PORT) & \
+	sleep 1; \
+	echo; echo "Open http://127.0.0.1:$(APP_PORT)/  (local source on http://127.0.0.1:$(SOURCE_PORT); Ctrl+C stops both)"; echo; \
+	wait
+
+setup:
+	@scripts/setup.sh build
+
+## The page and the worker, built by Trunk (debug build, offline).
+build:
+	trunk build --offline
+
+## The local demo source and the static app server (native).
+source:
+	cargo build -p local-source --bins
+
+## make test: every layer, native, wasm in headless Chromium, then end to end.
+test:
+	@scripts/setup.sh test
+	@scripts/test.sh
+
+native-test:
+	cargo test --workspace
+
+clean:
+	rm -rf dist target/wasm-bindgen-test

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what building (and, with `test`, testing) needs, if it is missing.
+# Idempotent and quick when everything is there. Everything comes from the
+# package registries: crates.io, Debian's packages and npm. Nothing else.
+#   scripts/setup.sh build   the wasm32 target, trunk, wasm-bindgen-cli
+#   scripts/setup.sh test    the above, plus chromium, chromedriver, npm packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+what="${1:-build}"
+
+TRUNK_VERSION=0.21.14
+# The wasm-bindgen CLI must be exactly the crate's version in Cargo.lock.
+WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  echo "setup: installing trunk $TRUNK_VERSION (a few minutes, once)"
+  cargo install --locked "trunk@$TRUNK_VERSION"
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
+  echo "setup: installing wasm-bindgen-cli $WBG_VERSION (a few minutes, once)"
+  # No --locked: its own lock file wants a crate version the registry lacks.
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION"
+fi
+
+if [ "$what" = test ]; then
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    echo "setup: installing Debian's chromium and chromium-driver"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "setup: installing npm packages (package-lock.json)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+fi

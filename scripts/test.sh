@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every test layer and prints each layer's counts, then the total:
+#   1. native: cargo test (src/core and the local source)
+#   2. wasm:   wasm-bindgen-test in headless Chromium (browser glue, real workers)
+#   3. e2e:    Playwright driving Chromium against the built app and the local source
+# Exits non-zero if any layer fails. Called by `make test` after scripts/setup.sh.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH" TRUNK_OFFLINE=true
+logs=target/test-logs
+mkdir -p "$logs"
+status=0
+declare -A passed failed
+
+count_cargo() { # sums "test result: ... N passed; M failed" lines of a cargo test log
+  awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+       END { print p+0, f+0 }' "$1"
+}
+
+echo "== native layer: cargo test --workspace"
+cargo test --workspace 2>&1 | tee "$logs/native.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+read -r passed[native] failed[native] < <(count_cargo "$logs/native.log")
+
+echo "== building the app (trunk) and the local source"
+if ! trunk build --offline >"$logs/trunk.log" 2>&1 || ! cargo build -p local-source --bins 2>>"$logs/trunk.log"; then
+  tail -50 "$logs/trunk.log"; echo "build failed"; exit 1
+fi
+
+echo "== wasm layer: wasm-bindgen-test in headless Chromium"
+target/debug/local-source --port 0 --count 200 --max-side 1200 >"$logs/wasm-source.out" 2>&1 &
+source_pid=$!
+target/debug/serve-app --dir dist --port 0 >"$logs/wasm-app.out" 2>&1 &
+app_pid=$!
+port_of() { for _ in $(seq 100); do p=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$1" | grep -o '[0-9]*$'); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.1; done; }
+export TEST_SOURCE_URL="http://127.0.0.1:$(port_of "$logs/wasm-source.out")"
+export TEST_APP_URL="http://127.0.0.1:$(port_of "$logs/wasm-app.out")"
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
+  cargo test --target wasm32-unknown-unknown --test browser 2>&1 | tee "$logs/wasm.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+kill "$source_pid" "$app_pid" 2>/dev/null
+read -r passed[wasm] failed[wasm] < <(count_cargo "$logs/wasm.log")
+
+echo "== e2e layer: Playwright (node --test tests/e2e)"
+node --test --test-concurrency=1 tests/e2e/ 2>&1 | tee "$logs/e2e.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+passed[e2e]=$(awk '/^# pass/ {print $3}' "$logs/e2e.log"); failed[e2e]=$(awk '/^# fail/ {print $3}' "$logs/e2e.log")
+
+echo
+total_p=0; total_f=0
+for layer in native wasm e2e; do
+  p=${passed[$layer]:-0}; f=${failed[$layer]:-0}
+  echo "$layer: $p passed, $f failed"
+  total_p=$((total_p + p)); total_f=$((total_f + f))
+done
+[ "$total_f" -eq 0 ] || status=1
+echo "total: $total_p passed, $total_f failed"
+exit $status

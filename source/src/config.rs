@@ -1,0 +1,208 @@
+//! The command line of `local-source`: its flags, their defaults and checks.
+//! Every mistake is reported as a sentence naming the flag.
+
+use crate::faults::FaultKind;
+use crate::library::LibraryConfig;
+
+/// The largest library the server agrees to describe.
+pub const MAX_COUNT: u32 = 1_000_000;
+/// The largest long side, in px (bounded by memory and the formats).
+pub const MAX_SIDE: u32 = 10_000;
+
+/// Everything `local-source` is told on its command line.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub port: u16,
+    pub library: LibraryConfig,
+    pub latency_ms: u64,
+    pub fault_rate: f64,
+    pub faults: Vec<FaultKind>,
+    pub cache_mb: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 8765,
+            library: LibraryConfig {
+                count: 1000,
+                seed: 1,
+                min_side: 64,
+                max_side: 4000,
+            },
+            latency_ms: 0,
+            fault_rate: 0.0,
+            faults: vec![FaultKind::TooManyRequests, FaultKind::ServerError],
+            cache_mb: 512,
+        }
+    }
+}
+
+/// The `--help` text.
+pub const USAGE: &str = "\
+local-source: serves a deterministic library of real image files on 127.0.0.1.
+
+Flags:
+  --port N          port on 127.0.0.1 (default 8765; 0 picks a free one)
+  --count N         images in the library, ids 0..N (default 1000)
+  --seed N          seed of the library (default 1)
+  --latency-ms N    delay before every answer (default 0)
+  --min-side N      smallest long side in px (default 64)
+  --max-side N      largest long side in px (default 4000)
+  --fault-rate F    share of images (0..1) whose first request fails (default 0)
+  --faults LIST     faults --fault-rate injects: 429,500,503,404,stall,wrong-type (default 429,500)
+  --cache-mb N      memory for made files, in MB (default 512)
+  --help            this text
+";
+
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("The value of {flag} must be a whole number, not \"{value}\"."))
+}
+
+fn share(value: &str) -> Result<f64, String> {
+    value.trim().parse().map_err(|_| {
+        format!("The value of --fault-rate must be a number from 0 to 1, not \"{value}\".")
+    })
+}
+
+impl Config {
+    /// Reads the flags (without the program name). `Ok(None)` means `--help`.
+    pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Result<Option<Config>, String> {
+        let mut c = Config::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            if arg == "--help" || arg == "-h" {
+                return Ok(None);
+            }
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+                _ => (arg.clone(), None),
+            };
+            if !flag.starts_with("--") {
+                return Err(format!(
+                    "\"{arg}\" is not a flag; flags look like --port 8765 (see --help)."
+                ));
+            }
+            let value = match inline {
+                Some(v) => v,
+                None => args
+                    .next()
+                    .ok_or_else(|| format!("The flag {flag} needs a value."))?,
+            };
+            match flag.as_str() {
+                "--port" => c.port = number(&flag, &value)?,
+                "--count" => c.library.count = number(&flag, &value)?,
+                "--seed" => c.library.seed = number(&flag, &value)?,
+                "--latency-ms" => c.latency_ms = number(&flag, &value)?,
+                "--min-side" => c.library.min_side = number(&flag, &value)?,
+                "--max-side" => c.library.max_side = number(&flag, &value)?,
+                "--cache-mb" => c.cache_mb = number(&flag, &value)?,
+                "--fault-rate" => c.fault_rate = share(&value)?,
+                "--faults" => c.faults = FaultKind::parse_list(&value)?,
+                _ => return Err(format!("The flag {flag} is unknown (see --help).")),
+            }
+        }
+        c.check()?;
+        Ok(Some(c))
+    }
+
+    /// Checks that the values make sense together.
+    pub fn check(&self) -> Result<(), String> {
+        let l = &self.library;
+        if l.count > MAX_COUNT {
+            return Err(format!("--count must be at most {MAX_COUNT}."));
+        }
+        if l.min_side == 0 {
+            return Err("--min-side must be at least 1 px.".into());
+        }
+        if l.max_side > MAX_SIDE {
+            return Err(format!("--max-side must be at most {MAX_SIDE} px."));
+        }
+        if l.min_side > l.max_side {
+            return Err(format!(
+                "--min-side ({}) must not be larger than --max-side ({}).",
+                l.min_side, l.max_side
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.fault_rate) {
+            return Err(format!(
+                "--fault-rate must be from 0 to 1, not {}.",
+                self.fault_rate
+            ));
+        }
+        if self.latency_ms > 600_000 {
+            return Err("--latency-ms must be at most 600000 (ten minutes).".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Config>, String> {
+        Config::from_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let c = parse(&[]).unwrap().unwrap();
+        assert_eq!(c.port, 8765);
+        assert_eq!(c.library.count, 1000);
+        assert_eq!(c.library.seed, 1);
+        assert_eq!((c.library.min_side, c.library.max_side), (64, 4000));
+        assert_eq!(c.latency_ms, 0);
+        assert_eq!(c.fault_rate, 0.0);
+        assert_eq!(
+            c.faults,
+            vec![FaultKind::TooManyRequests, FaultKind::ServerError]
+        );
+    }
+
+    #[test]
+    fn every_flag_is_read_in_both_spellings() {
+        let c = parse(&[
+            "--port",
+            "0",
+            "--count=5",
+            "--seed",
+            "9",
+            "--latency-ms",
+            "20",
+            "--min-side",
+            "10",
+            "--max-side=30",
+            "--fault-rate",
+            "0.5",
+            "--faults",
+            "503,stall",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.port, 0);
+        assert_eq!(c.library.count, 5);
+        assert_eq!(c.library.seed, 9);
+        assert_eq!(c.latency_ms, 20);
+        assert_eq!((c.library.min_side, c.library.max_side), (10, 30));
+        assert_eq!(c.fault_rate, 0.5);
+        assert_eq!(c.faults, vec![FaultKind::Unavailable, FaultKind::Stall]);
+    }
+
+    #[test]
+    fn mistakes_are_sentences_naming_the_flag() {
+        assert!(parse(&["--port", "x"]).unwrap_err().contains("--port"));
+        assert!(parse(&["--fault-rate", "2"])
+            .unwrap_err()
+            .contains("--fault-rate"));
+        assert!(parse(&["--min-side", "50", "--max-side", "10"])
+            .unwrap_err()
+            .contains("--min-side"));
+        assert!(parse(&["--bogus", "1"]).unwrap_err().contains("--bogus"));
+        assert!(parse(&["--count"]).unwrap_err().contains("needs a value"));
+        assert!(parse(&["--help"]).unwrap().is_none());
+    }
+}

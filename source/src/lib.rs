@@ -1,0 +1,219 @@
+//! The local demo source: a deterministic library of real image files served
+//! on 127.0.0.1 with search APIs shaped like this project's own, Wikimedia
+//! Commons' and Openverse's, plus injectable faults and request statistics
+//! for tests. This module holds the shared state, the router and the layer
+//! that counts requests, applies `--latency-ms` and adds the CORS headers.
+//! The contract is `source/README.md`.
+
+pub mod config;
+pub mod faults;
+pub mod library;
+pub mod pixels;
+pub mod rng;
+pub mod routes;
+pub mod shapes;
+pub mod stats;
+pub mod store;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use http_body::{Frame, SizeHint};
+
+pub use config::Config;
+use library::Library;
+use stats::{InFlight, Stats};
+use store::Store;
+
+/// The state shared by all requests of one server.
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub stats: Arc<Stats>,
+    /// The address the server is bound to (for URLs when Host is missing).
+    pub addr: SocketAddr,
+}
+
+/// Builds the router of a server bound to `addr`.
+pub fn router(config: Config, addr: SocketAddr) -> (Router, Arc<App>) {
+    let library = Arc::new(Library::new(config.library.clone()));
+    let cache = config.cache_mb.saturating_mul(1 << 20);
+    let app = Arc::new(App {
+        store: Store::new(library, cache),
+        stats: Arc::new(Stats::default()),
+        config,
+        addr,
+    });
+    let router = Router::new()
+        .route("/", get(routes::index))
+        .route("/api/search", get(routes::search))
+        .route("/catalog.json", get(routes::catalog))
+        .route("/api/urls.txt", get(routes::urls_txt))
+        .route("/api/urls.csv", get(routes::urls_csv))
+        .route("/images/{file}", get(routes::image))
+        .route("/pages/{id}", get(routes::page))
+        .route("/w/api.php", get(routes::mediawiki))
+        .route("/v1/images/", get(routes::openverse))
+        .route("/v1/images", get(routes::openverse))
+        .route("/stats", get(routes::stats))
+        .route(
+            "/stats/reset",
+            get(routes::stats_reset).post(routes::stats_reset),
+        )
+        .fallback(routes::not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), track))
+        .with_state(app.clone());
+    (router, app)
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Serves until the server fails.
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(std::io::Error::other(format!(
+                "The server task ended: {e}."
+            ))),
+        }
+    }
+
+    /// Stops serving.
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+/// Binds 127.0.0.1:`config.port` (0 picks a free port) and starts serving.
+pub async fn start(config: Config) -> std::io::Result<Running> {
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
+    let addr = listener.local_addr()?;
+    let (router, app) = router(config, addr);
+    let task = tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok(Running { addr, app, task })
+}
+
+/// A response body that keeps its request counted as in flight until the
+/// body is finished or dropped (for instance when the client goes away).
+struct Tracked {
+    inner: Body,
+    _in_flight: InFlight,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn add_cors(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Retry-After, Content-Length"),
+    );
+}
+
+/// The answer to a CORS preflight: GET from anywhere, with any header.
+fn preflight(req: &Request) -> Response {
+    let mut res = Response::new(Body::empty());
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    let asked = req
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned();
+    let private_network = req
+        .headers()
+        .contains_key("access-control-request-private-network");
+    let h = res.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        asked.unwrap_or_else(|| HeaderValue::from_static("*")),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    if private_network {
+        h.insert(
+            "access-control-allow-private-network",
+            HeaderValue::from_static("true"),
+        );
+    }
+    add_cors(&mut res);
+    res
+}
+
+/// Counts the request, delays it by `--latency-ms`, and adds CORS headers.
+/// `/stats` and `/stats/reset` are neither counted nor delayed.
+async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path == "/stats" || path == "/stats/reset" {
+        let mut res = next.run(req).await;
+        add_cors(&mut res);
+        return res;
+    }
+    let is_image = path.starts_with("/images/") && req.method() != Method::OPTIONS;
+    let in_flight = app.stats.begin(is_image);
+    if req.method() == Method::OPTIONS {
+        return preflight(&req);
+    }
+    if app.config.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(app.config.latency_ms)).await;
+    }
+    let res = next.run(req).await;
+    let (parts, body) = res.into_parts();
+    let mut res = Response::from_parts(
+        parts,
+        Body::new(Tracked {
+            inner: body,
+            _in_flight: in_flight,
+        }),
+    );
+    add_cors(&mut res);
+    res
+}

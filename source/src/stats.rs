@@ -1,0 +1,142 @@
+//! Request counters for tests: how many requests came, how many are being
+//! answered right now (and the most at once), overall and for image files,
+//! and how often each image was asked for. An [`InFlight`] guard counts one
+//! request in flight until it is dropped; image answers keep their guard in
+//! the response body, so an aborted download stops counting as soon as the
+//! connection is gone.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+
+/// A snapshot of the counters, in the shape `/stats` answers.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Snapshot {
+    pub requests: u64,
+    pub image_requests: u64,
+    pub in_flight: u64,
+    pub max_in_flight: u64,
+    pub image_in_flight: u64,
+    pub max_image_in_flight: u64,
+    /// Requests per image id (ids as strings in JSON).
+    pub by_image: BTreeMap<u32, u64>,
+}
+
+/// The live counters of one server.
+#[derive(Default)]
+pub struct Stats {
+    counters: Mutex<Snapshot>,
+}
+
+impl Stats {
+    fn lock(&self) -> MutexGuard<'_, Snapshot> {
+        // A panic while holding this lock cannot leave the counters in a
+        // state worse than slightly off, so keep going after poisoning.
+        self.counters.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current counters.
+    pub fn snapshot(&self) -> Snapshot {
+        self.lock().clone()
+    }
+
+    /// Zeroes every counter. Requests still in flight stay counted in
+    /// `in_flight` (they have not ended), and the maxima restart from them.
+    pub fn reset(&self) -> Snapshot {
+        let mut c = self.lock();
+        *c = Snapshot {
+            in_flight: c.in_flight,
+            max_in_flight: c.in_flight,
+            image_in_flight: c.image_in_flight,
+            max_image_in_flight: c.image_in_flight,
+            ..Snapshot::default()
+        };
+        c.clone()
+    }
+
+    /// Counts a new request and returns the guard that keeps it in flight.
+    pub fn begin(self: &Arc<Self>, image: bool) -> InFlight {
+        let mut c = self.lock();
+        c.requests += 1;
+        c.in_flight += 1;
+        c.max_in_flight = c.max_in_flight.max(c.in_flight);
+        if image {
+            c.image_requests += 1;
+            c.image_in_flight += 1;
+            c.max_image_in_flight = c.max_image_in_flight.max(c.image_in_flight);
+        }
+        InFlight {
+            stats: Arc::clone(self),
+            image,
+        }
+    }
+
+    /// Counts one request for an image and returns how many there have been
+    /// for it since the start (or the last reset), this one included.
+    pub fn count_image(&self, id: u32) -> u64 {
+        let mut c = self.lock();
+        let n = c.by_image.entry(id).or_insert(0);
+        *n += 1;
+        *n
+    }
+}
+
+/// One request in flight; dropping it ends the request.
+pub struct InFlight {
+    stats: Arc<Stats>,
+    image: bool,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut c = self.stats.lock();
+        c.in_flight = c.in_flight.saturating_sub(1);
+        if self.image {
+            c.image_in_flight = c.image_in_flight.saturating_sub(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards_count_in_flight_and_maxima() {
+        let s = Arc::new(Stats::default());
+        let a = s.begin(true);
+        let b = s.begin(false);
+        let snap = s.snapshot();
+        assert_eq!((snap.requests, snap.image_requests), (2, 1));
+        assert_eq!((snap.in_flight, snap.image_in_flight), (2, 1));
+        drop(a);
+        drop(b);
+        let snap = s.snapshot();
+        assert_eq!((snap.in_flight, snap.image_in_flight), (0, 0));
+        assert_eq!((snap.max_in_flight, snap.max_image_in_flight), (2, 1));
+    }
+
+    #[test]
+    fn reset_keeps_requests_still_in_flight() {
+        let s = Arc::new(Stats::default());
+        let a = s.begin(true);
+        assert_eq!(s.count_image(3), 1);
+        assert_eq!(s.count_image(3), 2);
+        let snap = s.reset();
+        assert_eq!(snap.requests, 0);
+        assert!(snap.by_image.is_empty());
+        assert_eq!(snap.in_flight, 1);
+        drop(a);
+        assert_eq!(s.snapshot().in_flight, 0);
+        assert_eq!(s.count_image(3), 1);
+    }
+
+    #[test]
+    fn by_image_serialises_with_string_keys() {
+        let s = Arc::new(Stats::default());
+        s.count_image(12);
+        let json = serde_json::to_value(s.snapshot()).unwrap();
+        assert_eq!(json["by_image"]["12"], 1);
+    }
+}

@@ -1,0 +1,180 @@
+//! The messages between the page and its workers.
+//!
+//! Messages travel as JSON text; a thumbnail's pixels never do. They travel
+//! beside the message as a transferred `ArrayBuffer` (see `web::worker_bridge`),
+//! so the page receives them without a copy.
+
+use serde::{Deserialize, Serialize};
+
+/// What the page asks of a worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Fetch, check and thumbnail these candidates.
+    Chunk(Chunk),
+    /// Abort everything of this collection now, and start nothing more of it.
+    Cancel { collection: u32 },
+}
+
+/// A batch of candidates for one worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Chunk {
+    pub collection: u32,
+    pub chunk: u32,
+    pub items: Vec<JobItem>,
+    pub checks: Checks,
+    pub rules: FetchRules,
+}
+
+/// One candidate to download.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobItem {
+    pub id: u32,
+    pub url: String,
+}
+
+/// What a downloaded image must satisfy, and the thumbnail to make of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checks {
+    pub max_bytes: u64,
+    pub max_side: u32,
+    pub max_pixels: u64,
+    /// Filters: 0 means no bound.
+    pub min_width: u32,
+    pub min_height: u32,
+    pub max_width: u32,
+    pub max_height: u32,
+    /// Allowed formats by name ("jpeg", "png", "webp", "gif"); empty allows all.
+    pub file_types: Vec<String>,
+    pub thumb_px: u32,
+}
+
+impl Default for Checks {
+    fn default() -> Self {
+        Checks {
+            max_bytes: 40 * 1024 * 1024,
+            max_side: 16_384,
+            max_pixels: 64_000_000,
+            min_width: 0,
+            min_height: 0,
+            max_width: 0,
+            max_height: 0,
+            file_types: Vec::new(),
+            thumb_px: 256,
+        }
+    }
+}
+
+/// How a worker fetches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FetchRules {
+    pub header_timeout_ms: u32,
+    pub body_timeout_ms: u32,
+    pub retry_base_ms: u32,
+    pub retry_cap_ms: u32,
+    pub retries: u32,
+    /// Requests this worker may have in flight at once (its share of the
+    /// per-host cap, and at most the per-worker cap).
+    pub in_flight: u32,
+}
+
+impl Default for FetchRules {
+    fn default() -> Self {
+        FetchRules {
+            header_timeout_ms: 15_000,
+            body_timeout_ms: 60_000,
+            retry_base_ms: 500,
+            retry_cap_ms: 30_000,
+            retries: 3,
+            in_flight: 6,
+        }
+    }
+}
+
+/// What a worker tells the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's wasm has started; it can take jobs now.
+    Ready,
+    /// One candidate is settled. A `Collected` outcome comes with its
+    /// thumbnail's RGBA pixels beside the message.
+    Item(ItemReport),
+    /// Every item of the chunk has been reported.
+    ChunkDone { collection: u32, chunk: u32, items: u32, elapsed_ms: f64 },
+    /// A host answered "slow down" and this worker paused it.
+    HostPaused { host: String, for_ms: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ItemReport {
+    pub collection: u32,
+    pub id: u32,
+    pub attempts: u32,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Collected(Collected),
+    /// Refused by a filter the user set; the sentence says which.
+    Filtered(String),
+    /// Could not be collected; the sentence says why.
+    Failed(String),
+    /// Cancel arrived before it settled.
+    Cancelled,
+}
+
+/// What a collected image turned out to be.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Collected {
+    pub width: u32,
+    pub height: u32,
+    /// "jpeg", "png", ...
+    pub format: String,
+    pub bytes: u64,
+    /// SHA-256 of the original bytes, lowercase hex.
+    pub sha256: String,
+    pub thumb_width: u32,
+    pub thumb_height: u32,
+}
+
+/// Encodes a message for `postMessage`.
+pub fn encode<T: Serialize>(msg: &T) -> String {
+    // Serializing these plain types cannot fail; an empty string is answered
+    // by the receiver as an unreadable message rather than a panic.
+    serde_json::to_string(msg).unwrap_or_default()
+}
+
+/// Decodes a message from `postMessage`.
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|e| format!("a worker message could not be read ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        let msg = ToWorker::Chunk(Chunk {
+            collection: 1,
+            chunk: 2,
+            items: vec![JobItem { id: 3, url: "http://127.0.0.1/a.jpg".into() }],
+            checks: Checks::default(),
+            rules: FetchRules::default(),
+        });
+        assert_eq!(decode::<ToWorker>(&encode(&msg)).unwrap(), msg);
+        let back = FromWorker::Item(ItemReport {
+            collection: 1,
+            id: 3,
+            attempts: 2,
+            outcome: Outcome::Failed("the server answered 404 Not Found".into()),
+        });
+        assert_eq!(decode::<FromWorker>(&encode(&back)).unwrap(), back);
+    }
+
+    #[test]
+    fn an_unreadable_message_is_a_sentence() {
+        let err = decode::<FromWorker>("{").unwrap_err();
+        assert!(err.starts_with("a worker message could not be read"));
+    }
+}

@@ -1,0 +1,94 @@
+//! Decoding a checked image and making its thumbnail.
+//!
+//! Runs in a worker, never on the page: decoding a large photo takes far more
+//! than a frame. The thumbnail comes out upright (EXIF orientation applied),
+//! fitting `thumb_px` on its long side, as RGBA pixels ready for an
+//! `ImageData`.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+
+use crate::core::image_check::Header;
+
+/// A thumbnail's RGBA pixels, row by row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thumbnail {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: Vec<u8>,
+}
+
+/// Decodes `bytes` (already checked into `header`) and makes the thumbnail.
+pub fn make_thumbnail(bytes: &[u8], header: &Header, thumb_px: u32) -> Result<Thumbnail, String> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), header.format.image_format());
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(header.width);
+    limits.max_image_height = Some(header.height);
+    // The decoded RGBA image plus the decoder's own buffers.
+    limits.max_alloc = Some(header.width as u64 * header.height as u64 * 8 + (64 << 20));
+    reader.limits(limits);
+    let name = header.format.name().to_uppercase();
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| format!("its {name} data cannot be decoded ({e})"))?;
+    let orientation = decoder.orientation().ok();
+    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| format!("its {name} data cannot be decoded ({e})"))?;
+    if let Some(o) = orientation {
+        image.apply_orientation(o);
+    }
+    let side = thumb_px.max(1);
+    let thumb = if image.width() > side || image.height() > side {
+        image.thumbnail(side, side)
+    } else {
+        image
+    };
+    let rgba = thumb.to_rgba8();
+    Ok(Thumbnail { width: rgba.width(), height: rgba.height(), rgba: rgba.into_raw() })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::core::image_check::check;
+    use crate::core::protocol::Checks;
+    use image::{ImageFormat, Rgb, RgbImage};
+
+    /// A small real image file of this format: a two-coloured gradient.
+    pub(crate) fn encoded(format: ImageFormat, w: u32, h: u32) -> Vec<u8> {
+        let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, 90]));
+        let mut out = Cursor::new(Vec::new());
+        DynamicImage::ImageRgb8(img).write_to(&mut out, format).expect("encoding a test image");
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_thumbnail_fits_the_long_side_and_keeps_the_aspect() {
+        for format in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Gif, ImageFormat::WebP] {
+            let bytes = encoded(format, 1000, 500);
+            let header = check(&bytes, &Checks::default()).unwrap();
+            let t = make_thumbnail(&bytes, &header, 256).unwrap();
+            assert_eq!((t.width, t.height), (256, 128), "{format:?}");
+            assert_eq!(t.rgba.len(), 256 * 128 * 4);
+            // Real pixels: the gradient differs from corner to corner.
+            assert_ne!(&t.rgba[0..4], &t.rgba[t.rgba.len() - 4..]);
+        }
+    }
+
+    #[test]
+    fn a_small_image_is_not_enlarged() {
+        let bytes = encoded(ImageFormat::Png, 64, 40);
+        let header = check(&bytes, &Checks::default()).unwrap();
+        let t = make_thumbnail(&bytes, &header, 256).unwrap();
+        assert_eq!((t.width, t.height), (64, 40));
+    }
+
+    #[test]
+    fn a_truncated_file_fails_with_a_sentence() {
+        let bytes = encoded(ImageFormat::Png, 300, 300);
+        let cut = &bytes[..bytes.len() / 2];
+        let header = check(cut, &Checks::default()).unwrap();
+        let err = make_thumbnail(cut, &header, 256).unwrap_err();
+        assert!(err.starts_with("its PNG data cannot be decoded"), "{err}");
+    }
+}

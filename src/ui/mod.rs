@@ -1,0 +1,19 @@
+//! The page: Leptos components, one file per visible part.
+//!
+//! [`app`] owns the page's state (signals) and starts collections; the other
+//! modules draw a part of it. Reports from the collector are applied at most
+//! once per animation frame ([`batch`]), so a burst of results is one render.
+
+pub mod app;
+pub mod batch;
+pub mod gallery;
+pub mod search_form;
+pub mod settings_dialog;
+pub mod status;
+pub mod thumbs;
+
+/// Mounts the app on the page's body.
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,56 @@
+//! The progress bar, the status line, the counts and the notices.
+
+use leptos::prelude::*;
+
+use crate::ui::app::View;
+use crate::web::collector::Phase;
+
+#[component]
+pub fn StatusPanel(view: View) -> impl IntoView {
+    let counts = view.counts;
+    let settled = move || {
+        let c = counts.get();
+        c.seen - c.queued - c.in_flight
+    };
+    let max = move || {
+        let c = counts.get();
+        match view.phase.get() {
+            Some(Phase::Collecting) => view.expected.get().max(c.seen),
+            _ => c.seen,
+        }
+    };
+    let status = move || {
+        let c = counts.get();
+        let tally = format!("{} collected, {} failed", c.collected, c.failed);
+        match view.phase.get() {
+            None => "Ready".to_string(),
+            Some(Phase::Collecting) => format!("Collecting — {} of {} settled; {tally}", settled(), max()),
+            Some(Phase::Done) => format!("Done — {tally}"),
+            Some(Phase::Cancelled) => format!("Cancelled — {tally}"),
+            Some(Phase::Stopped(why)) => format!("Stopped — {why}"),
+        }
+    };
+    view! {
+        <section class="status" aria-label="Progress">
+            <div class="bar" role="progressbar" data-testid="progress" aria-label="Images settled"
+                aria-valuemin="0" aria-valuenow=settled aria-valuemax=max>
+                <div class="fill" style:width=move || {
+                    let m = max();
+                    format!("{}%", if m == 0 { 0 } else { settled() * 100 / m })
+                }></div>
+            </div>
+            <p data-testid="status" role="status" aria-live="polite">{status}</p>
+            <ul class="counts">
+                <li>"Collected " <b data-testid="counts-collected">{move || counts.get().collected}</b></li>
+                <li>"Failed " <b data-testid="counts-failed">{move || counts.get().failed}</b></li>
+                <li>"Duplicate " <b data-testid="counts-duplicate">{move || counts.get().duplicate}</b></li>
+                <li>"Filtered " <b data-testid="counts-filtered">{move || counts.get().filtered}</b></li>
+                <li>"Cancelled " <b data-testid="counts-cancelled">{move || counts.get().cancelled}</b></li>
+                <li>"Found " <b data-testid="counts-seen">{move || counts.get().seen}</b></li>
+            </ul>
+            <ul class="notices" data-testid="notices">
+                {move || view.notices.get().into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+            </ul>
+        </section>
+    }
+}

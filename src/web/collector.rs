@@ -1,0 +1,461 @@
+//! Drives one collection: asks the source for candidates, hands chunks to the
+//! worker pool, and settles every candidate exactly once in the ledger.
+//!
+//! Everything that happens (a source answer, a worker's report, a timer,
+//! Cancel) arrives as an [`Event`] on one channel and is handled in order, so
+//! the state needs no locks and the decisions stay in `core`. What the user
+//! should see goes out as [`Report`]s; the UI batches them per frame.
+
+use std::collections::{HashSet, VecDeque};
+use std::rc::Rc;
+
+use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use web_sys::AbortController;
+
+use crate::core::candidate::Candidate;
+use crate::core::hosts::{pool_size, share};
+use crate::core::image_check::filter_size;
+use crate::core::ledger::{Counts, Ledger, Settled};
+use crate::core::plan::ChunkPlanner;
+use crate::core::protocol::{Checks, Chunk, Collected, FetchRules, FromWorker, JobItem, Outcome, ToWorker};
+use crate::core::retry::{Decision, Failure, RetryPolicy};
+use crate::core::settings::Settings;
+use crate::core::source::{self, SourceChoice, SourcePage, Step};
+use crate::core::urls::normalize;
+use crate::web::source_fetch::{fetch_source, Answer};
+use crate::web::worker_bridge::{PoolEvent, WorkerPool};
+
+/// How a collection stands, for the status line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    Collecting,
+    Done,
+    Cancelled,
+    /// It could not go on; the sentence says why.
+    Stopped(String),
+}
+
+/// What the page should show, in the order it happened.
+pub enum Report {
+    /// A candidate entered the collection.
+    Found { id: u32, candidate: Rc<Candidate> },
+    /// A candidate settled. `pixels` is a collected image's thumbnail (RGBA).
+    Settled { id: u32, state: Settled, collected: Option<Collected>, pixels: Option<js_sys::ArrayBuffer> },
+    Counts(Counts),
+    /// How many candidates the collection will have, as far as is known.
+    Expected(u32),
+    Phase(Phase),
+    /// A sentence about the collection (a skipped list line, a paused host, ...).
+    Notice(String),
+}
+
+enum Event {
+    Pool(PoolEvent),
+    SourceAnswer(Result<Answer, String>),
+    SourceRetry,
+    Cancel,
+}
+
+/// The handle the page keeps to a running collection.
+pub struct CollectionHandle {
+    events: UnboundedSender<Event>,
+}
+
+impl CollectionHandle {
+    /// Cancel: every request of the collection is aborted at once.
+    pub fn cancel(&self) {
+        let _ = self.events.unbounded_send(Event::Cancel);
+    }
+}
+
+/// Starts a collection; reports go to `report` until it ends.
+pub fn start(
+    collection: u32,
+    choice: SourceChoice,
+    settings: Settings,
+    pool: WorkerPool,
+    report: Rc<dyn Fn(Report)>,
+) -> CollectionHandle {
+    let (tx, rx) = unbounded();
+    let handle = CollectionHandle { events: tx.clone() };
+    wasm_bindgen_futures::spawn_local(async move {
+        let workers = settings_workers(&settings);
+        if let Err(reason) = pool.ensure(workers) {
+            report(Report::Phase(Phase::Stopped(reason)));
+            return;
+        }
+        let (pool_tx, mut pool_rx) = unbounded();
+        pool.listen(pool_tx);
+        {
+            let tx = tx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                while let Some(e) = pool_rx.next().await {
+                    if tx.unbounded_send(Event::Pool(e)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let run = Run::new(collection, choice, settings, pool, workers, tx, report);
+        run.drive(rx).await;
+    });
+    handle
+}
+
+fn settings_workers(s: &Settings) -> usize {
+    let hardware = web_sys::window().map(|w| w.navigator().hardware_concurrency() as usize).unwrap_or(2);
+    let max = if s.workers == 0 { 4 } else { s.workers as usize };
+    pool_size(hardware, max, s.per_host_cap as usize)
+}
+
+struct Run {
+    id: u32,
+    settings: Settings,
+    source: Box<dyn source::Source>,
+    source_busy: bool,
+    source_done: bool,
+    source_failures: u32,
+    source_abort: Option<AbortController>,
+    taken: usize,
+    ledger: Ledger,
+    planner: ChunkPlanner,
+    queue: VecDeque<JobItem>,
+    urls_seen: HashSet<String>,
+    hashes: HashSet<String>,
+    pool: WorkerPool,
+    /// The chunk each worker holds, with its item ids.
+    busy: Vec<Option<(u32, Vec<u32>)>>,
+    next_chunk: u32,
+    tx: UnboundedSender<Event>,
+    report: Rc<dyn Fn(Report)>,
+    checks: Checks,
+    ended: bool,
+}
+
+impl Run {
+    fn new(
+        id: u32,
+        choice: SourceChoice,
+        settings: Settings,
+        pool: WorkerPool,
+        workers: usize,
+        tx: UnboundedSender<Event>,
+        report: Rc<dyn Fn(Report)>,
+    ) -> Run {
+        let checks = checks_of(&settings);
+        Run {
+            id,
+            source: source::open(choice),
+            source_busy: false,
+            source_done: false,
+            source_failures: 0,
+            source_abort: None,
+            taken: 0,
+            ledger: Ledger::default(),
+            planner: ChunkPlanner::new(settings.chunk_size as usize),
+            queue: VecDeque::new(),
+            urls_seen: HashSet::new(),
+            hashes: HashSet::new(),
+            pool,
+            busy: vec![None; workers],
+            next_chunk: 0,
+            tx,
+            report,
+            checks,
+            settings,
+            ended: false,
+        }
+    }
+
+    async fn drive(mut self, mut rx: UnboundedReceiver<Event>) {
+        (self.report)(Report::Phase(Phase::Collecting));
+        self.pump();
+        while !self.ended {
+            let Some(event) = rx.next().await else { break };
+            match event {
+                Event::Cancel => self.cancel(),
+                Event::SourceAnswer(answer) => self.source_answer(answer),
+                Event::SourceRetry => {
+                    self.source_busy = false;
+                    self.pump();
+                }
+                Event::Pool(e) => self.pool_event(e),
+            }
+        }
+    }
+
+    fn max(&self) -> usize {
+        self.settings.max_images as usize
+    }
+
+    /// Asks the source for more when the queue runs low, hands chunks to idle
+    /// workers, and ends the collection when everything is settled.
+    fn pump(&mut self) {
+        if self.ended {
+            return;
+        }
+        let workers = self.busy.len();
+        let low_water = self.planner.size() * workers * 2;
+        while !self.source_busy && !self.source_done && self.taken < self.max() && self.queue.len() < low_water {
+            match self.source.next(self.max() - self.taken) {
+                Step::Fetch(req) => {
+                    self.source_busy = true;
+                    let controller = AbortController::new().ok();
+                    self.source_abort = controller.clone();
+                    let tx = self.tx.clone();
+                    let deadline = self.settings.body_timeout_s * 1000;
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let answer = match controller {
+                            Some(c) => fetch_source(&req, &c, deadline).await,
+                            None => Err("the browser could not start a request".into()),
+                        };
+                        let _ = tx.unbounded_send(Event::SourceAnswer(answer));
+                    });
+                }
+                Step::Ready(page) => self.accept(page),
+                Step::Done => self.source_done = true,
+            }
+        }
+        self.dispatch();
+        self.finish_if_settled();
+    }
+
+    fn dispatch(&mut self) {
+        for worker in 0..self.busy.len() {
+            if self.busy[worker].is_some() || self.queue.is_empty() {
+                continue;
+            }
+            let n = self.planner.size().min(self.queue.len());
+            let items: Vec<JobItem> = self.queue.drain(..n).collect();
+            for item in &items {
+                self.ledger.start(item.id);
+            }
+            let chunk = self.next_chunk;
+            self.next_chunk += 1;
+            self.busy[worker] = Some((chunk, items.iter().map(|i| i.id).collect()));
+            let in_flight = (self.settings.per_worker_in_flight as usize)
+                .min(share(self.settings.per_host_cap as usize, self.busy.len(), worker))
+                .max(1) as u32;
+            let rules = FetchRules {
+                header_timeout_ms: self.settings.header_timeout_s * 1000,
+                body_timeout_ms: self.settings.body_timeout_s * 1000,
+                retry_base_ms: RetryPolicy::default().base_ms,
+                retry_cap_ms: RetryPolicy::default().cap_ms,
+                retries: self.settings.retries,
+                in_flight,
+            };
+            let msg = ToWorker::Chunk(Chunk { collection: self.id, chunk, items, checks: self.checks.clone(), rules });
+            self.pool.send(worker, &msg);
+        }
+        self.counts();
+    }
+
+    fn source_answer(&mut self, answer: Result<Answer, String>) {
+        if self.ended {
+            return;
+        }
+        self.source_abort = None;
+        let result = match answer {
+            Ok(a) => self.source.read(a.status, a.retry_after.as_deref(), &a.body).map_err(|e| {
+                let failure = Failure::Status { status: status_of(&e), retry_after_ms: None };
+                (e.is_transient(), e.to_string(), failure)
+            }),
+            Err(sentence) => Err((true, sentence.clone(), Failure::Network(sentence))),
+        };
+        match result {
+            Ok(page) => {
+                self.source_failures = 0;
+                self.source_busy = false;
+                self.accept(page);
+                self.pump();
+            }
+            Err((transient, sentence, failure)) => {
+                let policy = RetryPolicy { max_retries: self.settings.retries, ..RetryPolicy::default() };
+                let decision = if transient {
+                    policy.decide(&failure, self.source_failures, crate::web::jitter())
+                } else {
+                    Decision::GiveUp(sentence.clone())
+                };
+                match decision {
+                    Decision::RetryIn { ms, .. } => {
+                        self.source_failures += 1;
+                        let tx = self.tx.clone();
+                        wasm_bindgen_futures::spawn_local(async move {
+                            TimeoutFuture::new(ms.min(u32::MAX as u64) as u32).await;
+                            let _ = tx.unbounded_send(Event::SourceRetry);
+                        });
+                    }
+                    Decision::GiveUp(_) => {
+                        self.source_busy = false;
+                        self.source_done = true;
+                        if self.taken == 0 {
+                            self.end(Phase::Stopped(sentence));
+                        } else {
+                            (self.report)(Report::Notice(format!("The source stopped answering: {sentence}")));
+                            self.pump();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes a page of candidates: dedup by URL, filters on what the source
+    /// said, then queues the rest.
+    fn accept(&mut self, page: SourcePage) {
+        if let Some(total) = page.total {
+            (self.report)(Report::Expected(total.min(self.max() as u64) as u32));
+        }
+        for notice in page.notices {
+            (self.report)(Report::Notice(notice));
+        }
+        for candidate in page.candidates {
+            if self.taken >= self.max() {
+                self.source_done = true;
+                break;
+            }
+            self.taken += 1;
+            let id = self.ledger.add();
+            let verdict = self.pre_download(&candidate);
+            (self.report)(Report::Found { id, candidate: Rc::new(candidate) });
+            match verdict {
+                Ok(normalized) => self.queue.push_back(JobItem { id, url: normalized }),
+                Err(state) => self.settle(id, state, None, None),
+            }
+        }
+        if self.taken >= self.max() {
+            self.source_done = true;
+        }
+        self.counts();
+    }
+
+    fn pre_download(&mut self, c: &Candidate) -> Result<String, Settled> {
+        let url = normalize(&c.url).map_err(|e| Settled::Failed(e.to_string()))?;
+        if !self.urls_seen.insert(url.clone()) {
+            return Err(Settled::Duplicate);
+        }
+        if let (Some(w), Some(h)) = (c.width, c.height) {
+            filter_size(w, h, &self.checks).map_err(|r| Settled::Filtered(r.to_string()))?;
+        }
+        if !self.settings.licenses.is_empty()
+            && !self.settings.licenses.iter().any(|l| l.eq_ignore_ascii_case(c.license.trim()))
+        {
+            return Err(Settled::Filtered(format!("its license ({}) is not one of those chosen", c.license)));
+        }
+        if let Some(mime) = &c.mime {
+            let kind = mime.trim_start_matches("image/");
+            if !self.checks.file_types.is_empty() && !self.checks.file_types.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
+                return Err(Settled::Filtered(format!("it is {kind}, not one of the file types chosen")));
+            }
+        }
+        Ok(url)
+    }
+
+    fn pool_event(&mut self, event: PoolEvent) {
+        match event {
+            PoolEvent::Message { worker, msg, pixels } => match msg {
+                FromWorker::Item(r) if r.collection == self.id => {
+                    let (state, collected) = match r.outcome {
+                        Outcome::Collected(c) => {
+                            if self.hashes.insert(c.sha256.clone()) {
+                                (Settled::Collected, Some(c))
+                            } else {
+                                (Settled::Duplicate, None)
+                            }
+                        }
+                        Outcome::Filtered(s) => (Settled::Filtered(s), None),
+                        Outcome::Failed(s) => (Settled::Failed(s), None),
+                        Outcome::Cancelled => (Settled::Cancelled, None),
+                    };
+                    let pixels = if collected.is_some() { pixels } else { None };
+                    self.settle(r.id, state, collected, pixels);
+                    self.counts();
+                }
+                FromWorker::ChunkDone { collection, chunk, items, elapsed_ms } if collection == self.id => {
+                    if matches!(&self.busy.get(worker), Some(Some((c, _))) if *c == chunk) {
+                        self.busy[worker] = None;
+                    }
+                    self.planner.chunk_done(items as usize, elapsed_ms);
+                    self.pump();
+                }
+                FromWorker::HostPaused { host, for_ms } => {
+                    (self.report)(Report::Notice(format!(
+                        "{host} asked us to slow down; its downloads wait {:.1} s.",
+                        for_ms as f64 / 1000.0
+                    )));
+                }
+                _ => {}
+            },
+            PoolEvent::Crashed { worker, reason } => {
+                if let Some(Some((_, ids))) = self.busy.get_mut(worker).map(Option::take) {
+                    for id in ids {
+                        self.settle(id, Settled::Failed(reason.clone()), None, None);
+                    }
+                }
+                self.pump();
+            }
+        }
+    }
+
+    fn settle(&mut self, id: u32, state: Settled, collected: Option<Collected>, pixels: Option<js_sys::ArrayBuffer>) {
+        if self.ledger.settle(id, state.clone()) {
+            (self.report)(Report::Settled { id, state, collected, pixels });
+        }
+    }
+
+    fn counts(&self) {
+        (self.report)(Report::Counts(self.ledger.counts()));
+    }
+
+    fn finish_if_settled(&mut self) {
+        let c = self.ledger.counts();
+        if self.source_done && !self.source_busy && self.queue.is_empty() && c.queued == 0 && c.in_flight == 0 {
+            self.end(Phase::Done);
+        }
+    }
+
+    fn cancel(&mut self) {
+        if self.ended {
+            return;
+        }
+        self.pool.broadcast(&ToWorker::Cancel { collection: self.id });
+        if let Some(c) = self.source_abort.take() {
+            c.abort();
+        }
+        self.queue.clear();
+        for id in self.ledger.cancel_open() {
+            (self.report)(Report::Settled { id, state: Settled::Cancelled, collected: None, pixels: None });
+        }
+        self.end(Phase::Cancelled);
+    }
+
+    fn end(&mut self, phase: Phase) {
+        self.ended = true;
+        self.counts();
+        (self.report)(Report::Phase(phase));
+    }
+}
+
+fn status_of(e: &source::SourceError) -> u16 {
+    match e {
+        source::SourceError::Http { status, .. } => *status,
+        source::SourceError::Malformed { .. } => 0,
+    }
+}
+
+/// The worker-side checks the settings ask for.
+pub fn checks_of(s: &Settings) -> Checks {
+    Checks {
+        max_bytes: s.max_bytes_mb as u64 * 1024 * 1024,
+        max_side: s.max_side_px,
+        max_pixels: s.max_megapixels as u64 * 1_000_000,
+        min_width: s.min_width,
+        min_height: s.min_height,
+        max_width: s.max_width,
+        max_height: s.max_height,
+        file_types: s.file_types.clone(),
+        thumb_px: s.thumb_px,
+    }
+}

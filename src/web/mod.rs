@@ -1,0 +1,32 @@
+//! Browser glue: the thin layer that does the I/O `core` asks for.
+//!
+//! - page side: [`worker_bridge`] (the one place that talks to workers),
+//!   [`collector`] (drives a collection), [`source_fetch`] (provider requests);
+//! - worker side: [`worker`] (the worker's entry and job runner) and
+//!   [`download`] (fetch with AbortSignal and deadlines).
+
+pub mod collector;
+pub mod download;
+pub mod source_fetch;
+pub mod worker;
+pub mod worker_bridge;
+
+/// Milliseconds since the Unix epoch, as the browser's clock says.
+pub fn now_unix_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// A monotonic clock in milliseconds (`performance.now()`), in a page or a worker.
+pub fn now_ms() -> f64 {
+    use wasm_bindgen::JsCast;
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}
+
+/// A value between 0 and 1 for jittering back-off.
+pub fn jitter() -> f64 {
+    js_sys::Math::random()
+}

@@ -1,0 +1,213 @@
+//! The worker's side: its entry point and the job runner.
+//!
+//! A worker says `Ready` once its wasm runs, then takes chunks. Each chunk's
+//! items are downloaded with at most `rules.in_flight` at once, retried as
+//! `core::retry` decides, checked and thumbnailed by `core`, and reported one
+//! by one; the thumbnail's pixels are transferred, not copied. Cancel aborts
+//! every request of its collection at once and starts nothing more of it.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use futures::StreamExt;
+use gloo_timers::future::TimeoutFuture;
+use sha2::{Digest, Sha256};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{AbortController, DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::core::hosts::host_of;
+use crate::core::image_check::{check, Refusal};
+use crate::core::protocol::{self, Chunk, Collected, FromWorker, ItemReport, JobItem, Outcome, ToWorker};
+use crate::core::retry::{Decision, RetryPolicy};
+use crate::core::thumbnail::make_thumbnail;
+use crate::web::download::{fetch_once, AttemptError};
+
+#[derive(Default)]
+struct WorkerState {
+    cancelled: HashSet<u32>,
+    /// Abort controllers of the requests in flight, by collection.
+    in_flight: HashMap<u32, Vec<AbortController>>,
+    /// Hosts that asked us to slow down, and until when (performance.now ms).
+    paused: HashMap<String, f64>,
+}
+
+thread_local! {
+    static STATE: RefCell<WorkerState> = RefCell::new(WorkerState::default());
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// Starts the worker: listens for messages, then says it is ready.
+pub fn start() {
+    std::panic::set_hook(Box::new(console_error_panic_hook::hook));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let Some(text) = event.data().as_string() else { return };
+        match protocol::decode::<ToWorker>(&text) {
+            Ok(ToWorker::Chunk(chunk)) => wasm_bindgen_futures::spawn_local(run_chunk(chunk)),
+            Ok(ToWorker::Cancel { collection }) => cancel(collection),
+            Err(e) => web_sys::console::error_1(&e.into()),
+        }
+    });
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&FromWorker::Ready, None);
+}
+
+fn post(msg: &FromWorker, pixels: Option<js_sys::ArrayBuffer>) {
+    let envelope = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&envelope, &"msg".into(), &protocol::encode(msg).into());
+    let result = match pixels {
+        Some(buffer) => {
+            let _ = js_sys::Reflect::set(&envelope, &"pixels".into(), &buffer);
+            scope().post_message_with_transfer(&envelope, &js_sys::Array::of1(&buffer))
+        }
+        None => scope().post_message(&envelope),
+    };
+    if let Err(e) = result {
+        web_sys::console::error_2(&"a worker message could not be posted".into(), &e);
+    }
+}
+
+fn cancel(collection: u32) {
+    let controllers = STATE.with_borrow_mut(|s| {
+        s.cancelled.insert(collection);
+        s.in_flight.remove(&collection).unwrap_or_default()
+    });
+    for c in controllers {
+        c.abort();
+    }
+}
+
+fn is_cancelled(collection: u32) -> bool {
+    STATE.with_borrow(|s| s.cancelled.contains(&collection))
+}
+
+async fn run_chunk(chunk: Chunk) {
+    let started = super::now_ms();
+    let limit = chunk.rules.in_flight.max(1) as usize;
+    let items = chunk.items.len() as u32;
+    futures::stream::iter(chunk.items.iter())
+        .for_each_concurrent(limit, |item| run_item(&chunk, item))
+        .await;
+    post(
+        &FromWorker::ChunkDone {
+            collection: chunk.collection,
+            chunk: chunk.chunk,
+            items,
+            elapsed_ms: super::now_ms() - started,
+        },
+        None,
+    );
+}
+
+async fn run_item(chunk: &Chunk, item: &JobItem) {
+    let (outcome, attempts, pixels) = collect_one(chunk, item).await;
+    post(
+        &FromWorker::Item(ItemReport { collection: chunk.collection, id: item.id, attempts, outcome }),
+        pixels,
+    );
+}
+
+/// Downloads, checks and thumbnails one item, retrying as the policy says.
+async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_sys::ArrayBuffer>) {
+    let rules = &chunk.rules;
+    let policy = RetryPolicy { base_ms: rules.retry_base_ms, cap_ms: rules.retry_cap_ms, max_retries: rules.retries };
+    let host = host_of(&item.url).unwrap_or_default();
+    let mut attempts = 0;
+    loop {
+        wait_for_host(&host).await;
+        if is_cancelled(chunk.collection) {
+            return (Outcome::Cancelled, attempts, None);
+        }
+        attempts += 1;
+        let controller = match AbortController::new() {
+            Ok(c) => c,
+            Err(_) => return (Outcome::Failed("the browser could not start a download".into()), attempts, None),
+        };
+        STATE.with_borrow_mut(|s| s.in_flight.entry(chunk.collection).or_default().push(controller.clone()));
+        let result = fetch_once(&item.url, rules, &chunk.checks, &controller, || is_cancelled(chunk.collection)).await;
+        STATE.with_borrow_mut(|s| {
+            if let Some(list) = s.in_flight.get_mut(&chunk.collection) {
+                list.retain(|c| c != &controller);
+            }
+        });
+        let failure = match result {
+            Ok(bytes) => return finish(bytes, chunk, attempts),
+            Err(AttemptError::Cancelled) => return (Outcome::Cancelled, attempts, None),
+            Err(AttemptError::Refused(r)) => return (refusal(r), attempts, None),
+            Err(AttemptError::Failure(f)) => f,
+        };
+        match policy.decide(&failure, attempts - 1, super::jitter()) {
+            Decision::GiveUp(reason) => return (Outcome::Failed(reason), attempts, None),
+            Decision::RetryIn { ms, pause_host } => {
+                if pause_host {
+                    let until = super::now_ms() + ms as f64;
+                    STATE.with_borrow_mut(|s| {
+                        let at = s.paused.entry(host.clone()).or_insert(0.0);
+                        *at = at.max(until);
+                    });
+                    post(&FromWorker::HostPaused { host: host.clone(), for_ms: ms }, None);
+                }
+                sleep_unless_cancelled(ms, chunk.collection).await;
+            }
+        }
+    }
+}
+
+fn refusal(r: Refusal) -> Outcome {
+    match r {
+        Refusal::Failed(s) => Outcome::Failed(s),
+        Refusal::Filtered(s) => Outcome::Filtered(s),
+    }
+}
+
+fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, Option<js_sys::ArrayBuffer>) {
+    let header = match check(&bytes, &chunk.checks) {
+        Ok(h) => h,
+        Err(r) => return (refusal(r), attempts, None),
+    };
+    let thumb = match make_thumbnail(&bytes, &header, chunk.checks.thumb_px) {
+        Ok(t) => t,
+        Err(reason) => return (Outcome::Failed(reason), attempts, None),
+    };
+    let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    // One copy out of wasm memory into a buffer the page then owns (transferred).
+    let pixels = js_sys::Uint8Array::from(thumb.rgba.as_slice()).buffer();
+    let collected = Collected {
+        width: header.width,
+        height: header.height,
+        format: header.format.name().into(),
+        bytes: bytes.len() as u64,
+        sha256,
+        thumb_width: thumb.width,
+        thumb_height: thumb.height,
+    };
+    (Outcome::Collected(collected), attempts, Some(pixels))
+}
+
+/// Waits while a host is paused (it answered 429/503 with Retry-After).
+async fn wait_for_host(host: &str) {
+    loop {
+        let until = STATE.with_borrow(|s| s.paused.get(host).copied().unwrap_or(0.0));
+        let left = until - super::now_ms();
+        if left <= 0.0 {
+            return;
+        }
+        TimeoutFuture::new(left.min(100.0).ceil() as u32).await;
+    }
+}
+
+/// Sleeps `ms`, waking early (within 50 ms) when the collection is cancelled.
+async fn sleep_unless_cancelled(ms: u64, collection: u32) {
+    let end = super::now_ms() + ms as f64;
+    while !is_cancelled(collection) {
+        let left = end - super::now_ms();
+        if left <= 0.0 {
+            return;
+        }
+        TimeoutFuture::new(left.min(50.0).ceil() as u32).await;
+    }
+}

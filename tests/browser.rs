@@ -1,0 +1,123 @@
+//! Browser glue in a real browser (wasm-bindgen-test, headless Chromium):
+//! the real worker binary, built by Trunk, fetching from the real local source.
+//!
+//! `scripts/test.sh` starts the app server and the local source and passes
+//! their addresses as TEST_APP_URL and TEST_SOURCE_URL at build time.
+#![cfg(target_arch = "wasm32")]
+
+use collector::core::protocol::{Checks, Chunk, FetchRules, FromWorker, JobItem, Outcome, ToWorker};
+use collector::web::worker_bridge::{PoolEvent, WorkerPool};
+use futures::channel::mpsc::{unbounded, UnboundedReceiver};
+use futures::StreamExt;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const APP: &str = env!("TEST_APP_URL");
+const SOURCE: &str = env!("TEST_SOURCE_URL");
+
+/// A pool running the Trunk-built worker from the app server. The test page
+/// lives on another origin, so the worker starts from a blob that loads it.
+fn pool() -> (WorkerPool, UnboundedReceiver<PoolEvent>) {
+    let loader = format!(r#"importScripts("{APP}/worker.js"); wasm_bindgen("{APP}/worker_bg.wasm");"#);
+    let parts = js_sys::Array::of1(&loader.into());
+    let blob = web_sys::Blob::new_with_str_sequence(&parts).unwrap();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let pool = WorkerPool::with_script(&url);
+    pool.ensure(1).unwrap();
+    let (tx, rx) = unbounded();
+    pool.listen(tx);
+    (pool, rx)
+}
+
+fn chunk(items: Vec<JobItem>, rules: FetchRules) -> ToWorker {
+    ToWorker::Chunk(Chunk { collection: 1, chunk: 0, items, checks: Checks::default(), rules })
+}
+
+fn item(id: u32, url: String) -> JobItem {
+    JobItem { id, url }
+}
+
+/// The next item report (with its pixels), skipping other messages.
+async fn next_item(rx: &mut UnboundedReceiver<PoolEvent>) -> (collector::core::protocol::ItemReport, Option<js_sys::ArrayBuffer>) {
+    loop {
+        match rx.next().await.expect("the pool is alive") {
+            PoolEvent::Message { msg: FromWorker::Item(r), pixels, .. } => return (r, pixels),
+            PoolEvent::Message { .. } => continue,
+            PoolEvent::Crashed { reason, .. } => panic!("the worker crashed: {reason}"),
+        }
+    }
+}
+
+async fn first_image() -> serde_json::Value {
+    let text = gloo_net::http::Request::get(&format!("{SOURCE}/api/search?per_page=3")).send().await.unwrap().text().await.unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    answer["images"][0].clone()
+}
+
+#[wasm_bindgen_test]
+async fn a_real_worker_sends_back_a_transferred_thumbnail() {
+    let image = first_image().await;
+    let (pool, mut rx) = pool();
+    pool.send(0, &chunk(vec![item(7, image["url"].as_str().unwrap().into())], FetchRules::default()));
+    let (report, pixels) = next_item(&mut rx).await;
+    assert_eq!(report.id, 7);
+    let Outcome::Collected(c) = report.outcome else { panic!("not collected: {:?}", report.outcome) };
+    assert_eq!((c.width as u64, c.height as u64), (image["width"].as_u64().unwrap(), image["height"].as_u64().unwrap()));
+    assert_eq!(c.bytes, image["bytes"].as_u64().unwrap());
+    assert!(c.thumb_width.max(c.thumb_height) <= 256);
+    let pixels = pixels.expect("the thumbnail's pixels come beside the message");
+    assert_eq!(pixels.byte_length(), c.thumb_width * c.thumb_height * 4);
+    let bytes = js_sys::Uint8Array::new(&pixels).to_vec();
+    assert!(bytes.chunks(4).any(|p| p != &bytes[0..4]), "real pixels, not one colour");
+    assert_eq!(c.sha256.len(), 64);
+}
+
+#[wasm_bindgen_test]
+async fn a_page_sent_as_image_jpeg_is_refused_by_its_bytes() {
+    let (pool, mut rx) = pool();
+    pool.send(0, &chunk(vec![item(1, format!("{SOURCE}/images/1.jpg?fault=wrong-type"))], FetchRules::default()));
+    let (report, pixels) = next_item(&mut rx).await;
+    assert_eq!(report.outcome, Outcome::Failed("the server sent a web page, not an image".into()));
+    assert!(pixels.is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_stalled_body_is_aborted_at_the_deadline() {
+    let (pool, mut rx) = pool();
+    let rules = FetchRules { body_timeout_ms: 1_500, retries: 0, ..FetchRules::default() };
+    pool.send(0, &chunk(vec![item(2, format!("{SOURCE}/images/2.jpg?fault=stall"))], rules));
+    let (report, _) = next_item(&mut rx).await;
+    let Outcome::Failed(reason) = report.outcome else { panic!("not failed: {:?}", report.outcome) };
+    assert!(reason.contains("body"), "{reason}");
+}
+
+#[wasm_bindgen_test]
+async fn a_lasting_429_is_retried_after_its_retry_after_then_fails_saying_so() {
+    let (pool, mut rx) = pool();
+    let rules = FetchRules { retries: 2, ..FetchRules::default() };
+    let started = js_sys::Date::now();
+    pool.send(0, &chunk(vec![item(3, format!("{SOURCE}/images/3.jpg?fault=429&retry_after=1"))], rules));
+    let (report, _) = next_item(&mut rx).await;
+    let waited = js_sys::Date::now() - started;
+    assert_eq!(report.attempts, 3);
+    let Outcome::Failed(reason) = report.outcome else { panic!("not failed: {:?}", report.outcome) };
+    assert!(reason.contains("429"), "{reason}");
+    assert!(waited >= 2_000.0, "it waited as Retry-After said (1 s, twice): {waited} ms");
+}
+
+#[wasm_bindgen_test]
+async fn cancel_aborts_requests_in_flight() {
+    let (pool, mut rx) = pool();
+    let items = (0..4).map(|i| item(10 + i, format!("{SOURCE}/images/{i}.jpg?latency_ms=10000"))).collect();
+    pool.send(0, &chunk(items, FetchRules::default()));
+    gloo_timers::future::TimeoutFuture::new(300).await;
+    let started = js_sys::Date::now();
+    pool.send(0, &ToWorker::Cancel { collection: 1 });
+    for _ in 0..4 {
+        let (report, _) = next_item(&mut rx).await;
+        assert_eq!(report.outcome, Outcome::Cancelled);
+    }
+    let took = js_sys::Date::now() - started;
+    assert!(took < 2_000.0, "Cancel was answered at once, not after the 10 s latency: {took} ms");
+}

@@ -1,0 +1,105 @@
+// Shared parts of the end-to-end tests: real processes, a real browser.
+// - startSource(args): the local demo source on a free 127.0.0.1 port;
+// - startApp(): the built app (dist/) served by serve-app;
+// - launch(): Debian's Chromium, headless, driven by playwright-core.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chromium } from 'playwright-core';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+async function startProcess(bin, args) {
+  const child = spawn(`${root}target/debug/${bin}`, [...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`${bin} exited with ${code} before listening`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill();
+        await once(child, 'exit');
+      }
+    },
+  };
+}
+
+/** The local demo source; `args` are its flags (see source/README.md). */
+export async function startSource(args = []) {
+  const source = await startProcess('local-source', args);
+  source.stats = async () => (await fetch(`${source.url}/stats`)).json();
+  source.reset = async () => (await fetch(`${source.url}/stats/reset`)).json();
+  source.search = async (q, perPage = 100) =>
+    (await fetch(`${source.url}/api/search?q=${encodeURIComponent(q)}&per_page=${perPage}`)).json();
+  return source;
+}
+
+/** The built app (dist/), as `make run` serves it. */
+export async function startApp() {
+  return startProcess('serve-app', ['--dir', `${root}dist`]);
+}
+
+export const chromiumArgs = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
+  '--enable-precise-memory-info',
+];
+
+/** Headless Chromium. Worker and page errors are printed so failures explain themselves. */
+export async function launch() {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true });
+  const newPage = async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (e) => console.log('[page error]', e.message));
+    page.on('console', (m) => { if (m.type() === 'error') console.log('[page console]', m.text()); });
+    page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') console.log('[worker console]', m.text()); }));
+    return page;
+  };
+  return { browser, newPage, close: () => browser.close() };
+}
+
+/** Waits until the status line starts with one of `words` (e.g. 'Done'). */
+export async function statusReaches(page, words, timeout = 120_000) {
+  const list = [].concat(words);
+  await page.waitForFunction(
+    (list) => {
+      const s = document.querySelector('[data-testid=status]')?.textContent ?? '';
+      return list.some((w) => s.startsWith(w));
+    },
+    list,
+    { timeout, polling: 100 },
+  );
+  return page.textContent('[data-testid=status]');
+}
+
+/** Reads every collected thumbnail's canvas: size and how many distinct colours it has. */
+export async function thumbnails(page) {
+  return page.$$eval('[data-testid=thumb][data-state=collected] canvas', (canvases) =>
+    canvases.map((c) => {
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const colours = new Set();
+      for (let i = 0; i < data.length && colours.size < 50; i += 4 * 97) {
+        colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      }
+      return { width: c.width, height: c.height, colours: colours.size, alpha: data[3] };
+    }),
+  );
+}
+
+export async function counts(page) {
+  const read = async (id) => Number(await page.textContent(`[data-testid=counts-${id}]`));
+  return {
+    collected: await read('collected'), failed: await read('failed'), duplicate: await read('duplicate'),
+    filtered: await read('filtered'), cancelled: await read('cancelled'), seen: await read('seen'),
+  };
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
