@@ -51,6 +51,9 @@ pub fn App() -> impl IntoView {
     let pool = WorkerPool::default();
     let current: Rc<RefCell<Option<CollectionHandle>>> = Rc::new(RefCell::new(None));
     let next_id = Rc::new(Cell::new(1u32));
+    // The collection whose reports the page shows; a replaced one's late
+    // reports are dropped.
+    let active = Rc::new(Cell::new(0u32));
     let form_error = RwSignal::new(String::new());
 
     let collect = {
@@ -82,8 +85,14 @@ pub fn App() -> impl IntoView {
             view.expected.set(s.max_images);
             let id = next_id.get();
             next_id.set(id + 1);
+            active.set(id);
             let found = RefCell::new(HashMap::new());
-            let batch = FrameBatch::new(move |reports| apply(view, &mut found.borrow_mut(), reports));
+            let active = active.clone();
+            let batch = FrameBatch::new(move |reports| {
+                if active.get() == id {
+                    apply(view, &mut found.borrow_mut(), reports);
+                }
+            });
             let report: Rc<dyn Fn(Report)> = Rc::new(move |r| batch.push(r));
             *current.borrow_mut() = Some(collector::start(id, choice, s, pool.clone(), report));
         }

@@ -149,6 +149,9 @@ async fn serve(State(site): State<Arc<Site>>, req: Request) -> Response {
         HeaderValue::from_static("credentialless"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // The app's files are public: another origin (the wasm test runner) may
+    // load the worker from here.
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     if wasm {
         h.insert(
             header::CONTENT_TYPE,
