@@ -338,6 +338,23 @@ impl Settings {
         fields
     }
 
+    /// A short hint shown beside a field: its unit and what 0 means, e.g.
+    /// "pixels; 0 = no bound". Empty when there is nothing to say.
+    pub fn hint(field: &str) -> String {
+        match field {
+            "file_types" => "jpeg, png, webp, gif; empty = all".into(),
+            "licenses" => "e.g. CC BY 4.0, CC0 1.0; empty = all".into(),
+            _ => num_field(field).map_or(String::new(), |f| {
+                let zero = f.zero_means.map(|m| format!("0 = {m}")).unwrap_or_default();
+                match (f.unit.is_empty(), zero.is_empty()) {
+                    (true, _) => zero,
+                    (false, true) => f.unit.to_string(),
+                    (false, false) => format!("{}; {zero}", f.unit),
+                }
+            }),
+        }
+    }
+
     /// The current value of a field as text for the form (lists are joined
     /// with ", "); an empty string for an unknown field.
     pub fn get(&self, field: &str) -> String {
@@ -579,6 +596,14 @@ fn parse_licenses(text: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hints_name_units_and_what_zero_means() {
+        assert_eq!(Settings::hint("max_bytes_mb"), "MB");
+        assert_eq!(Settings::hint("workers"), "0 = automatic");
+        assert!(Settings::hint("min_width").contains("0 = no bound"));
+        assert_eq!(Settings::hint("no_such_field"), "");
+    }
 
     #[test]
     fn defaults_are_the_documented_ones() {

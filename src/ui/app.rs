@@ -41,6 +41,15 @@ pub fn App() -> impl IntoView {
         .unwrap_or_default();
     let settings = RwSignal::new(load_settings());
     let form = FormState::new(&link, default_provider());
+    if form.max.get_untracked().is_empty() {
+        form.max.set(settings.with_untracked(|s| s.max_images.to_string()));
+    }
+    // Max in the form and in Settings are one value.
+    Effect::watch(
+        move || settings.with(|s| s.max_images),
+        move |max, _, _| form.max.set(max.to_string()),
+        false,
+    );
     let view = View {
         phase: RwSignal::new(None),
         counts: RwSignal::new(Counts::default()),
@@ -67,13 +76,12 @@ pub fn App() -> impl IntoView {
                 }
             };
             let mut s = settings.get_untracked();
-            let max = form.max.get_untracked();
-            if !max.trim().is_empty() {
-                if let Err(e) = s.set("max_images", max.trim()) {
-                    form_error.set(e);
-                    return;
-                }
+            if let Err(e) = s.set("max_images", form.max.get_untracked().trim()) {
+                form_error.set(e);
+                return;
             }
+            // The dialog shows the Max this collection runs with.
+            settings.set(s.clone());
             form_error.set(String::new());
             if let Some(old) = current.borrow_mut().take() {
                 old.cancel();

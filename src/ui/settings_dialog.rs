@@ -64,7 +64,7 @@ pub fn SettingsDialog(settings: RwSignal<Settings>) -> impl IntoView {
                 <div class="fields">
                     {Settings::fields().iter().map(|&(field, label)| view! {
                         <label class="field">
-                            <span>{label}</span>
+                            <span>{label} <em class="hint">{Settings::hint(field)}</em></span>
                             <input name=field data-testid=format!("setting-{field}")
                                 prop:value=move || settings.with(|s| s.get(field))
                                 on:change=move |ev| change(field, event_target_value(&ev)) />
