@@ -4,15 +4,19 @@
 //! returns decisions (fetch this, wait that long, report this), so it builds
 //! and tests natively with `cargo test` and the browser glue in `web` stays thin.
 
+pub mod cache;
 pub mod candidate;
 pub mod deep_link;
 pub mod hosts;
 pub mod image_check;
 pub mod ledger;
 pub mod plan;
+pub mod pressure;
+pub mod priority;
 pub mod protocol;
 pub mod retry;
 pub mod settings;
 pub mod source;
 pub mod thumbnail;
 pub mod urls;
+pub mod viewport;
