@@ -121,3 +121,37 @@ async fn cancel_aborts_requests_in_flight() {
     let took = js_sys::Date::now() - started;
     assert!(took < 2_000.0, "Cancel was answered at once, not after the 10 s latency: {took} ms");
 }
+
+#[wasm_bindgen_test]
+async fn a_collected_original_is_kept_and_its_thumbnail_made_again_from_storage() {
+    let image = first_image().await;
+    let (pool, mut rx) = pool();
+    pool.send(0, &chunk(vec![item(8, image["url"].as_str().unwrap().into())], FetchRules::default()));
+    let (report, _) = next_item(&mut rx).await;
+    let Outcome::Collected(c) = report.outcome else { panic!("not collected: {:?}", report.outcome) };
+    assert!(c.stored, "the original was kept in browser storage");
+    let stored = collector::web::store::get_original(&c.sha256).await.unwrap().expect("the page can read it back");
+    assert_eq!(stored.len() as u64, c.bytes);
+
+    pool.send(0, &ToWorker::Remake { key: 99, sha256: c.sha256.clone(), thumb_px: 128 });
+    loop {
+        match rx.next().await.expect("the pool is alive") {
+            PoolEvent::Message { msg: FromWorker::Remade { key, result, .. }, pixels, .. } => {
+                assert_eq!(key, 99);
+                let (w, h) = result.expect("made again");
+                assert!(w.max(h) <= 128 && w.max(h) > 0);
+                assert_eq!(pixels.expect("pixels beside the message").byte_length(), w * h * 4);
+                break;
+            }
+            PoolEvent::Crashed { reason, .. } => panic!("the worker crashed: {reason}"),
+            _ => continue,
+        }
+    }
+    pool.send(0, &ToWorker::Remake { key: 100, sha256: "0".repeat(64), thumb_px: 128 });
+    loop {
+        if let PoolEvent::Message { msg: FromWorker::Remade { key: 100, result, .. }, .. } = rx.next().await.unwrap() {
+            assert_eq!(result, Err("its original is no longer in browser storage".to_string()));
+            break;
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod plan;
 pub mod pressure;
 pub mod priority;
 pub mod protocol;
+pub mod record;
 pub mod retry;
 pub mod settings;
 pub mod source;

@@ -13,6 +13,10 @@ pub enum ToWorker {
     Chunk(Chunk),
     /// Abort everything of this collection now, and start nothing more of it.
     Cancel { collection: u32 },
+    /// Make a thumbnail again from the stored original with this SHA-256
+    /// (it scrolled into view and is no longer cached). `key` is the tile's
+    /// [`tile_key`].
+    Remake { key: u64, sha256: String, thumb_px: u32 },
 }
 
 /// A batch of candidates for one worker.
@@ -98,8 +102,13 @@ pub enum FromWorker {
     /// One candidate is settled. A `Collected` outcome comes with its
     /// thumbnail's RGBA pixels beside the message.
     Item(ItemReport),
-    /// Every item of the chunk has been reported.
-    ChunkDone { collection: u32, chunk: u32, items: u32, elapsed_ms: f64 },
+    /// Every item of the chunk has been reported. `wasm_bytes` is the
+    /// worker's wasm memory size then.
+    ChunkDone { collection: u32, chunk: u32, items: u32, elapsed_ms: f64, wasm_bytes: u64 },
+    /// A thumbnail made again (its pixels beside the message), or why not.
+    Remade { key: u64, result: Result<(u32, u32), String>, wasm_bytes: u64 },
+    /// The browser's storage is full: the original could not be kept.
+    StorageFull { reason: String },
     /// A host answered "slow down" and this worker paused it.
     HostPaused { host: String, for_ms: u64 },
 }
@@ -135,6 +144,14 @@ pub struct Collected {
     pub sha256: String,
     pub thumb_width: u32,
     pub thumb_height: u32,
+    /// Whether the original's bytes are kept in browser storage.
+    pub stored: bool,
+}
+
+/// A gallery tile's key: its collection and candidate id in one number, so
+/// thumbnails of two collections never mix.
+pub fn tile_key(collection: u32, id: u32) -> u64 {
+    (collection as u64) << 32 | id as u64
 }
 
 /// Encodes a message for `postMessage`.

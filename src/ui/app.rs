@@ -20,8 +20,12 @@ use crate::ui::search_form::{FormState, SearchForm};
 use crate::ui::settings_dialog::{load_settings, SettingsDialog};
 use crate::ui::status::StatusPanel;
 use crate::ui::thumbs;
+use crate::core::protocol::{tile_key, FromWorker};
+use crate::core::record::CollectionRecord;
 use crate::web::collector::{self, CollectionHandle, Phase, Report};
-use crate::web::worker_bridge::WorkerPool;
+use crate::web::store::{self, RecordWriter};
+use crate::web::worker_bridge::{PoolEvent, WorkerPool};
+use web_sys::IdbDatabase;
 
 /// Everything the status line, progress bar and gallery show.
 #[derive(Clone, Copy)]
@@ -59,14 +63,26 @@ pub fn App() -> impl IntoView {
     };
     let pool = WorkerPool::default();
     let current: Rc<RefCell<Option<CollectionHandle>>> = Rc::new(RefCell::new(None));
+    let records = Rc::new(RefCell::new(RecordWriter::new(None)));
+    let db: Rc<RefCell<Option<IdbDatabase>>> = Rc::new(RefCell::new(None));
     let next_id = Rc::new(Cell::new(1u32));
     // The collection whose reports the page shows; a replaced one's late
     // reports are dropped.
     let active = Rc::new(Cell::new(0u32));
     let form_error = RwSignal::new(String::new());
+    let ready = RwSignal::new(false);
+
+    // The thumbnail cache follows the settings.
+    thumbs::configure(pool.clone(), settings.with_untracked(|s| s.thumb_px));
+    Effect::new(move |_| thumbs::set_budget(settings.with(|s| s.cache_budget_mb) as u64 * 1024 * 1024));
+    route_pool_events(&pool, current.clone());
 
     let collect = {
         let current = current.clone();
+        let pool = pool.clone();
+        let records = records.clone();
+        let db = db.clone();
+        let next_id = next_id.clone();
         move || {
             let choice = match form.choice() {
                 Ok(c) => c,
@@ -94,15 +110,30 @@ pub fn App() -> impl IntoView {
             let id = next_id.get();
             next_id.set(id + 1);
             active.set(id);
+            if let Some(db) = db.borrow().clone() {
+                let record = CollectionRecord {
+                    id,
+                    name: form.name(),
+                    query: form.query.get_untracked(),
+                    provider: form.provider.get_untracked(),
+                    created_unix_ms: js_sys::Date::now(),
+                };
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(e) = store::put_collection(&db, &record).await {
+                        web_sys::console::error_1(&e.to_string().into());
+                    }
+                });
+            }
             let found = RefCell::new(HashMap::new());
             let active = active.clone();
             let batch = FrameBatch::new(move |reports| {
                 if active.get() == id {
-                    apply(view, &mut found.borrow_mut(), reports);
+                    apply(view, id, &mut found.borrow_mut(), reports);
                 }
             });
             let report: Rc<dyn Fn(Report)> = Rc::new(move |r| batch.push(r));
-            *current.borrow_mut() = Some(collector::start(id, choice, s, pool.clone(), report));
+            let writer = records.borrow().clone();
+            *current.borrow_mut() = Some(collector::start(id, choice, s, pool.clone(), writer, report));
         }
     };
     let cancel = move || {
@@ -114,10 +145,29 @@ pub fn App() -> impl IntoView {
     // Leptos hands around only carry their (Copy) handles.
     let collect = StoredValue::new_local(Rc::new(collect) as Rc<dyn Fn()>);
     let cancel = StoredValue::new_local(Rc::new(cancel) as Rc<dyn Fn()>);
-    if link.autostart {
-        // After the first render, so the form shows what the link filled.
-        request_animation_frame(move || collect.get_value()());
-    }
+
+    // Open the store, show the last collection, then start if the link says so.
+    wasm_bindgen_futures::spawn_local(async move {
+        match store::open_db().await {
+            Ok(opened) => {
+                *records.borrow_mut() = RecordWriter::new(Some(opened.clone()));
+                let collections = store::load_collections(&opened).await.unwrap_or_default();
+                next_id.set(collections.iter().map(|c| c.id).max().unwrap_or(0) + 1);
+                if let Some(last) = collections.iter().max_by_key(|c| c.id) {
+                    if !link.autostart {
+                        restore(view, &opened, last).await;
+                    }
+                }
+                *db.borrow_mut() = Some(opened);
+            }
+            Err(e) => view.notices.update(|n| n.push(format!("Collections will not be kept: {e}."))),
+        }
+        ready.set(true);
+        if link.autostart {
+            collect.get_value()();
+        }
+    });
+
     let on_collect = Callback::new(move |()| collect.get_value()());
     let on_cancel = Callback::new(move |()| cancel.get_value()());
     let running = Signal::derive(move || view.phase.get() == Some(Phase::Collecting));
@@ -128,11 +178,69 @@ pub fn App() -> impl IntoView {
             <SettingsDialog settings=settings />
         </header>
         <main>
-            <SearchForm form=form running=running on_collect=on_collect on_cancel=on_cancel error=form_error />
+            <SearchForm form=form ready=ready.into() running=running on_collect=on_collect on_cancel=on_cancel error=form_error />
             <StatusPanel view=view />
             <Gallery items=view.items />
         </main>
     }
+}
+
+/// Everything the workers say goes to the running collection, except remade
+/// thumbnails, which go to the thumbnail cache whatever is running.
+fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHandle>>>) {
+    let (tx, mut rx) = futures::channel::mpsc::unbounded();
+    pool.listen(tx);
+    wasm_bindgen_futures::spawn_local(async move {
+        use futures::StreamExt;
+        while let Some(event) = rx.next().await {
+            match event {
+                PoolEvent::Message { msg: FromWorker::Remade { key, result, .. }, pixels, .. } => {
+                    thumbs::remade(key, result, pixels)
+                }
+                other => {
+                    if let Some(handle) = current.borrow().as_ref() {
+                        handle.pool_event(other);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Shows a stored collection: its tiles (thumbnails are made again from the
+/// stored originals as they scroll into view) and its counts.
+async fn restore(view: View, db: &IdbDatabase, collection: &CollectionRecord) {
+    let Ok(items) = store::load_items(db, collection.id).await else { return };
+    let mut counts = Counts::default();
+    let mut tiles = Vec::new();
+    for r in &items {
+        counts.seen += 1;
+        match r.status.as_str() {
+            "collected" => counts.collected += 1,
+            "duplicate" => counts.duplicate += 1,
+            "filtered" => counts.filtered += 1,
+            "failed" => counts.failed += 1,
+            _ => counts.cancelled += 1,
+        }
+        let kind = match r.status.as_str() {
+            "collected" if r.collected.as_ref().is_some_and(|c| c.stored) => ItemKind::Collected,
+            "failed" => ItemKind::Failed,
+            "filtered" => ItemKind::Filtered,
+            _ => continue,
+        };
+        tiles.push(GalleryItem {
+            key: tile_key(collection.id, r.id),
+            kind,
+            title: r.candidate.title.clone(),
+            reason: r.reason.clone(),
+            sha256: r.collected.as_ref().map(|c| c.sha256.clone()),
+        });
+    }
+    view.counts.set(counts);
+    view.items.set(tiles);
+    view.notices.update(|n| {
+        n.push(format!("Restored “{}”: {} collected.", collection.name, counts.collected))
+    });
 }
 
 fn default_provider() -> &'static str {
@@ -166,7 +274,7 @@ fn local_source_address() -> String {
     }
 }
 
-fn apply(view: View, found: &mut HashMap<u32, Rc<Candidate>>, reports: Vec<Report>) {
+fn apply(view: View, collection: u32, found: &mut HashMap<u32, Rc<Candidate>>, reports: Vec<Report>) {
     let mut new_items = Vec::new();
     for r in reports {
         match r {
@@ -180,12 +288,13 @@ fn apply(view: View, found: &mut HashMap<u32, Rc<Candidate>>, reports: Vec<Repor
                     Settled::Filtered(s) => (ItemKind::Filtered, s),
                     Settled::Duplicate | Settled::Cancelled => continue,
                 };
-                let (width, height) = collected.as_ref().map(|c| (c.thumb_width, c.thumb_height)).unwrap_or((0, 0));
-                if let Some(buffer) = pixels {
-                    thumbs::put(id, width, height, buffer);
+                let key = tile_key(collection, id);
+                if let (Some(c), Some(buffer)) = (&collected, pixels) {
+                    thumbs::put(key, c.thumb_width, c.thumb_height, buffer);
                 }
                 let title = found.get(&id).map(|c| c.title.clone()).unwrap_or_default();
-                new_items.push(GalleryItem { id, kind, title, reason, width, height });
+                let sha256 = collected.as_ref().filter(|c| c.stored).map(|c| c.sha256.clone());
+                new_items.push(GalleryItem { key, kind, title, reason, sha256 });
             }
             Report::Counts(c) => view.counts.set(c),
             Report::Phase(p) => view.phase.set(Some(p)),

@@ -1,10 +1,23 @@
-//! The gallery: one tile per settled image, its thumbnail drawn into a canvas,
-//! or the reason it failed or was filtered out.
+//! The gallery, virtualized: only the rows near the viewport exist in the DOM.
+//!
+//! Every settled image has a [`GalleryItem`] (a few words, no pixels). The
+//! grid's geometry and which rows to render come from `core::viewport`; a
+//! tile draws its thumbnail from the page's cache (`thumbs`), or asks for it
+//! to be made again from the stored original. Rows just past the viewport are
+//! prefetched at low priority.
 
-use leptos::html::Canvas;
+use leptos::html::Div;
 use leptos::prelude::*;
 
+use crate::core::priority::Priority;
+use crate::core::viewport::{Grid, Window};
 use crate::ui::thumbs;
+
+/// The smallest a tile gets, and the gap between tiles, in CSS px (style/main.css agrees).
+const TILE_MIN: f64 = 132.0;
+const GAP: f64 = 8.0;
+/// Rows rendered above and below the viewport.
+const OVERSCAN: usize = 1;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ItemKind {
@@ -26,38 +39,110 @@ impl ItemKind {
 /// One tile of the gallery. Provider text (the title) is shown as text only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GalleryItem {
-    pub id: u32,
+    /// The tile's key (collection and candidate id, see `protocol::tile_key`).
+    pub key: u64,
     pub kind: ItemKind,
     pub title: String,
     pub reason: String,
-    pub width: u32,
-    pub height: u32,
+    /// The stored original's hash, to make the thumbnail again.
+    pub sha256: Option<String>,
 }
 
 #[component]
 pub fn Gallery(items: RwSignal<Vec<GalleryItem>>) -> impl IntoView {
+    let container = NodeRef::<Div>::new();
+    // (top of the viewport relative to the gallery, viewport height, gallery width)
+    let view_box = RwSignal::new((0.0f64, 900.0f64, 1200.0f64));
+    let measure = move || {
+        let (Some(el), Some(window)) = (container.get_untracked(), web_sys::window()) else { return };
+        let rect = el.get_bounding_client_rect();
+        let height = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(900.0);
+        let next = (-rect.top(), height, rect.width());
+        if view_box.get_untracked() != next {
+            view_box.set(next);
+        }
+    };
+    let on_scroll = window_event_listener(leptos::ev::scroll, move |_| measure());
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || {
+        on_scroll.remove();
+        on_resize.remove();
+    });
+    // The gallery's width is known once it is in the page, and its place
+    // moves as the form above it changes: measure when items change too.
+    Effect::new(move |_| {
+        items.track();
+        measure();
+    });
+
+    let grid = Memo::new(move |_| {
+        let width = view_box.get().2;
+        Grid::fit(width, TILE_MIN, GAP, items.with(Vec::len))
+    });
+    let window = Memo::new(move |_| {
+        let (top, height, _) = view_box.get();
+        grid.get().window(top, height, OVERSCAN)
+    });
+    let rendered = Memo::new(move |_| {
+        let w: Window = window.get();
+        items.with(|all| all.get(w.rendered.clone()).map(<[GalleryItem]>::to_vec).unwrap_or_default())
+    });
+    // Keep only the remakes still wanted, and prefetch the rows just below.
+    Effect::new(move |_| {
+        let w = window.get();
+        items.with_untracked(|all| {
+            let wanted: std::collections::HashSet<u64> = all
+                .get(w.rendered.start..w.prefetch.end.max(w.rendered.end))
+                .unwrap_or_default()
+                .iter()
+                .map(|i| i.key)
+                .collect();
+            thumbs::keep_only(|key| wanted.contains(&key));
+            for item in all.get(w.prefetch.clone()).unwrap_or_default() {
+                if let Some(sha) = &item.sha256 {
+                    thumbs::request(item.key, sha, Priority::Low);
+                }
+            }
+        });
+    });
+
     view! {
-        <ul class="gallery" data-testid="gallery" aria-label="Collected images">
-            <For each=move || items.get() key=|item| item.id let:item>
-                <Tile item=item />
-            </For>
-        </ul>
+        <div class="gallery" data-testid="gallery" node_ref=container role="list" aria-label="Collected images"
+            style:height=move || format!("{}px", grid.get().total_height())>
+            <div class="grid"
+                style:transform=move || format!("translateY({}px)", window.get().offset_top)
+                style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", grid.get().columns)>
+                <For each=move || rendered.get() key=|item| item.key let:item>
+                    <Tile item=item />
+                </For>
+            </div>
+        </div>
     }
 }
 
 #[component]
 fn Tile(item: GalleryItem) -> impl IntoView {
-    let canvas = NodeRef::<Canvas>::new();
-    let id = item.id;
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let key = item.key;
+    let sha = item.sha256.clone();
+    let drawn = RwSignal::new(false);
+    let epoch = thumbs::epoch();
     Effect::new(move |_| {
-        if let Some(c) = canvas.get() {
-            thumbs::draw(id, &c);
+        epoch.track();
+        if drawn.get_untracked() {
+            return;
+        }
+        let Some(c) = canvas.get() else { return };
+        if thumbs::draw(key, &c) {
+            drawn.set(true);
+        } else if let Some(sha) = &sha {
+            thumbs::request(key, sha, Priority::Critical);
         }
     });
-    let label = if item.title.is_empty() { format!("Image {id}") } else { item.title.clone() };
+    let label = if item.title.is_empty() { "Untitled image".to_string() } else { item.title.clone() };
     let body = match item.kind {
         ItemKind::Collected => view! {
-            <canvas node_ref=canvas width=item.width height=item.height aria-label=label.clone()></canvas>
+            <canvas node_ref=canvas width="1" height="1" aria-label=label.clone()></canvas>
         }
         .into_any(),
         _ => view! {
@@ -66,9 +151,9 @@ fn Tile(item: GalleryItem) -> impl IntoView {
         .into_any(),
     };
     view! {
-        <li class=format!("thumb {}", item.kind.name()) data-testid="thumb" data-state=item.kind.name()
-            data-id=id title=label>
+        <div class=format!("thumb {}", item.kind.name()) role="listitem" data-testid="thumb"
+            data-state=item.kind.name() data-key=key.to_string() data-drawn=move || drawn.get().to_string() title=label>
             {body}
-        </li>
+        </div>
     }
 }

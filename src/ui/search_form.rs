@@ -57,6 +57,17 @@ impl FormState {
         }
     }
 
+    /// A name for the collection, from what was asked.
+    pub fn name(&self) -> String {
+        let query = self.query.get_untracked().trim().to_string();
+        match self.provider.get_untracked().as_str() {
+            "urls" => "URL list".into(),
+            "catalog" => "Catalog".into(),
+            _ if query.is_empty() => "Everything".into(),
+            _ => query,
+        }
+    }
+
     /// The source the form names, or a sentence saying what is missing.
     pub fn choice(&self) -> Result<SourceChoice, String> {
         let query = self.query.get_untracked().trim().to_string();
@@ -112,6 +123,8 @@ fn text_input(value: RwSignal<String>) -> impl Fn(leptos::ev::Event) + Copy {
 #[component]
 pub fn SearchForm(
     form: FormState,
+    /// False until the page has opened its store (Collect waits for it).
+    ready: Signal<bool>,
     running: Signal<bool>,
     on_collect: Callback<()>,
     on_cancel: Callback<()>,
@@ -159,7 +172,7 @@ pub fn SearchForm(
                     <input data-testid="max" inputmode="numeric" placeholder="50"
                         prop:value=move || form.max.get() on:input=text_input(form.max) />
                 </label>
-                <button data-testid="collect" type="submit" class="primary">"Collect"</button>
+                <button data-testid="collect" type="submit" class="primary" disabled=move || !ready.get()>"Collect"</button>
                 <button data-testid="cancel" type="button" disabled=move || !running.get()
                     on:click=move |_| on_cancel.run(())>"Cancel"</button>
             </div>

@@ -1,48 +1,191 @@
-//! Thumbnail pixels between their arrival and their canvas.
+//! The page's decoded thumbnails: a byte-bounded LRU of `ImageBitmap`s, and
+//! the queue of thumbnails to make again from stored originals.
 //!
-//! A worker transfers a thumbnail's RGBA pixels as an `ArrayBuffer`; they wait
-//! here (outside wasm memory) until the gallery's canvas for that item is
-//! mounted, which draws them and lets them go.
+//! A worker transfers a thumbnail's RGBA pixels; they become an `ImageBitmap`
+//! (outside wasm memory) in a [`ByteLru`] weighed at w×h×4 bytes. An evicted
+//! bitmap is closed at once. A tile that finds no bitmap asks for its
+//! thumbnail to be made again by a worker from the stored original:
+//! visible tiles at `Critical` priority, rows just past the viewport at `Low`.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::HashSet;
 
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageData};
 
-struct Pixels {
-    width: u32,
-    height: u32,
-    buffer: js_sys::ArrayBuffer,
+use crate::core::cache::{ByteLru, CacheStats};
+use crate::core::priority::{JobQueue, Priority};
+use crate::core::protocol::ToWorker;
+use crate::web::worker_bridge::WorkerPool;
+
+/// Remakes in flight per worker: enough to keep it busy, few enough that a
+/// newly visible tile does not wait long.
+const REMAKES_PER_WORKER: usize = 2;
+
+struct Remake {
+    key: u64,
+    sha256: String,
+}
+
+struct Thumbs {
+    cache: ByteLru<u64, ImageBitmap>,
+    queue: JobQueue<Remake>,
+    /// Ids queued or being made, so a tile asks once.
+    asked: HashSet<u64>,
+    in_flight: usize,
+    next_worker: usize,
+    pool: Option<WorkerPool>,
+    thumb_px: u32,
 }
 
 thread_local! {
-    static WAITING: RefCell<HashMap<u32, Pixels>> = RefCell::new(HashMap::new());
+    static THUMBS: RefCell<Thumbs> = RefCell::new(Thumbs {
+        cache: ByteLru::default(),
+        queue: JobQueue::new(),
+        asked: HashSet::new(),
+        in_flight: 0,
+        next_worker: 0,
+        pool: None,
+        thumb_px: 256,
+    });
+    /// Bumped whenever a bitmap arrives, so waiting tiles look again.
+    /// Reference-counted, not owned by whichever component touched it first
+    /// (an owned signal would die with that component).
+    static EPOCH: ArcRwSignal<u64> = ArcRwSignal::new(0);
 }
 
-/// Keeps a thumbnail's pixels until its canvas draws them.
-pub fn put(id: u32, width: u32, height: u32, buffer: js_sys::ArrayBuffer) {
-    WAITING.with_borrow_mut(|w| w.insert(id, Pixels { width, height, buffer }));
+/// A signal that changes whenever new thumbnails are ready.
+pub fn epoch() -> ArcRwSignal<u64> {
+    EPOCH.with(Clone::clone)
 }
 
-/// Forgets every waiting thumbnail (a new collection started).
-pub fn clear() {
-    WAITING.with_borrow_mut(|w| w.clear());
+/// The pool that makes thumbnails again, and their size.
+pub fn configure(pool: WorkerPool, thumb_px: u32) {
+    THUMBS.with_borrow_mut(|t| {
+        t.pool = Some(pool);
+        t.thumb_px = thumb_px;
+    });
 }
 
-/// Draws item `id`'s pixels into `canvas`, if they are here.
-pub fn draw(id: u32, canvas: &HtmlCanvasElement) {
-    let Some(p) = WAITING.with_borrow_mut(|w| w.remove(&id)) else { return };
-    let expected = p.width as usize * p.height as usize * 4;
-    if p.buffer.byte_length() as usize != expected {
+/// Takes a thumbnail's pixels: decodes them into a bitmap (off the main
+/// thread's critical path) and caches it.
+pub fn put(key: u64, width: u32, height: u32, buffer: js_sys::ArrayBuffer) {
+    if buffer.byte_length() as u64 != width as u64 * height as u64 * 4 || width == 0 || height == 0 {
         return;
     }
-    canvas.set_width(p.width);
-    canvas.set_height(p.height);
-    let Ok(Some(ctx)) = canvas.get_context("2d") else { return };
-    let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else { return };
-    let data = js_sys::Uint8ClampedArray::new(&p.buffer);
-    if let Ok(image) = ImageData::new_with_js_u8_clamped_array_and_sh(&data, p.width, p.height) {
-        let _ = ctx.put_image_data(&image, 0.0, 0.0);
+    let data = js_sys::Uint8ClampedArray::new(&buffer);
+    let Ok(image) = ImageData::new_with_js_u8_clamped_array_and_sh(&data, width, height) else { return };
+    let Some(window) = web_sys::window() else { return };
+    let Ok(promise) = window.create_image_bitmap_with_image_data(&image) else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(bitmap) = JsFuture::from(promise).await.and_then(|b| b.dyn_into::<ImageBitmap>()) else { return };
+        let evicted = THUMBS.with_borrow_mut(|t| t.cache.insert(key, bitmap, width as u64 * height as u64 * 4));
+        for (_, old) in evicted {
+            old.close();
+        }
+        epoch().update(|e| *e += 1);
+    });
+}
+
+/// Draws tile `key` into `canvas` if its bitmap is cached; false if not.
+pub fn draw(key: u64, canvas: &HtmlCanvasElement) -> bool {
+    THUMBS.with_borrow_mut(|t| {
+        let Some(bitmap) = t.cache.get(&key) else { return false };
+        canvas.set_width(bitmap.width());
+        canvas.set_height(bitmap.height());
+        let Ok(Some(ctx)) = canvas.get_context("2d") else { return false };
+        let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else { return false };
+        ctx.draw_image_with_image_bitmap(bitmap, 0.0, 0.0).is_ok()
+    })
+}
+
+/// Asks for a thumbnail to be made again from its stored original.
+pub fn request(key: u64, sha256: &str, priority: Priority) {
+    THUMBS.with_borrow_mut(|t| {
+        if t.cache.contains(&key) || !t.asked.insert(key) {
+            return;
+        }
+        t.queue.push(priority, Remake { key, sha256: sha256.to_string() });
+    });
+    dispatch();
+}
+
+/// Drops queued remakes of tiles no longer wanted (scrolled away).
+pub fn keep_only(wanted: impl Fn(u64) -> bool) {
+    THUMBS.with_borrow_mut(|t| {
+        let mut dropped = Vec::new();
+        t.queue.retain(|job| {
+            let keep = wanted(job.key);
+            if !keep {
+                dropped.push(job.key);
+            }
+            keep
+        });
+        for key in dropped {
+            t.asked.remove(&key);
+        }
+    });
+}
+
+/// A remade thumbnail arrived (or could not be made).
+pub fn remade(key: u64, result: Result<(u32, u32), String>, pixels: Option<js_sys::ArrayBuffer>) {
+    THUMBS.with_borrow_mut(|t| {
+        t.in_flight = t.in_flight.saturating_sub(1);
+        t.asked.remove(&key);
+    });
+    match (result, pixels) {
+        (Ok((w, h)), Some(buffer)) => put(key, w, h, buffer),
+        (Err(reason), _) => web_sys::console::warn_1(&format!("thumbnail {key} could not be made again: {reason}").into()),
+        _ => {}
     }
+    dispatch();
+}
+
+fn dispatch() {
+    loop {
+        let next = THUMBS.with_borrow_mut(|t| {
+            let pool = t.pool.clone()?;
+            let workers = pool.len().max(1);
+            if t.in_flight >= workers * REMAKES_PER_WORKER {
+                return None;
+            }
+            let (_, job) = t.queue.pop()?;
+            t.in_flight += 1;
+            t.next_worker = (t.next_worker + 1) % workers;
+            Some((pool, t.next_worker, job, t.thumb_px))
+        });
+        let Some((pool, worker, job, thumb_px)) = next else { return };
+        if pool.is_empty() && pool.ensure(1).is_err() {
+            return;
+        }
+        pool.send(worker, &ToWorker::Remake { key: job.key, sha256: job.sha256, thumb_px });
+    }
+}
+
+/// Sets the cache budget (a pressure level or the user changed it); what no
+/// longer fits is closed at once.
+pub fn set_budget(bytes: u64) {
+    let evicted = THUMBS.with_borrow_mut(|t| t.cache.set_budget(bytes));
+    for (_, bitmap) in evicted {
+        bitmap.close();
+    }
+}
+
+/// Empties the cache and the queue (Clear, or a new collection).
+pub fn clear() {
+    let evicted = THUMBS.with_borrow_mut(|t| {
+        t.queue.clear();
+        t.asked.clear();
+        t.cache.clear()
+    });
+    for (_, bitmap) in evicted {
+        bitmap.close();
+    }
+}
+
+/// The cache's figures for the status line and the metrics.
+pub fn stats() -> CacheStats {
+    THUMBS.with_borrow(|t| t.cache.stats())
 }

@@ -6,7 +6,7 @@
 //! the state needs no locks and the decisions stay in `core`. What the user
 //! should see goes out as [`Report`]s; the UI batches them per frame.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
@@ -20,11 +20,13 @@ use crate::core::image_check::filter_size;
 use crate::core::ledger::{Counts, Ledger, Settled};
 use crate::core::plan::ChunkPlanner;
 use crate::core::protocol::{Checks, Chunk, Collected, FetchRules, FromWorker, JobItem, Outcome, ToWorker};
+use crate::core::record::ItemRecord;
 use crate::core::retry::{Decision, Failure, RetryPolicy};
 use crate::core::settings::Settings;
 use crate::core::source::{self, SourceChoice, SourcePage, Step};
 use crate::core::urls::normalize;
 use crate::web::source_fetch::{fetch_source, Answer};
+use crate::web::store::RecordWriter;
 use crate::web::worker_bridge::{PoolEvent, WorkerPool};
 
 /// How a collection stands, for the status line.
@@ -68,14 +70,21 @@ impl CollectionHandle {
     pub fn cancel(&self) {
         let _ = self.events.unbounded_send(Event::Cancel);
     }
+
+    /// Something the worker pool said (the page routes them here).
+    pub fn pool_event(&self, event: PoolEvent) {
+        let _ = self.events.unbounded_send(Event::Pool(event));
+    }
 }
 
 /// Starts a collection; reports go to `report` until it ends.
+/// Starts a collection; reports go to `report` until it ends, records to `records`.
 pub fn start(
     collection: u32,
     choice: SourceChoice,
     settings: Settings,
     pool: WorkerPool,
+    records: RecordWriter,
     report: Rc<dyn Fn(Report)>,
 ) -> CollectionHandle {
     let (tx, rx) = unbounded();
@@ -86,19 +95,7 @@ pub fn start(
             report(Report::Phase(Phase::Stopped(reason)));
             return;
         }
-        let (pool_tx, mut pool_rx) = unbounded();
-        pool.listen(pool_tx);
-        {
-            let tx = tx.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                while let Some(e) = pool_rx.next().await {
-                    if tx.unbounded_send(Event::Pool(e)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        let run = Run::new(collection, choice, settings, pool, workers, tx, report);
+        let run = Run::new(collection, choice, settings, pool, workers, tx, report, records);
         run.drive(rx).await;
     });
     handle
@@ -132,6 +129,11 @@ struct Run {
     report: Rc<dyn Fn(Report)>,
     checks: Checks,
     ended: bool,
+    /// Every candidate seen, for its record.
+    candidates: HashMap<u32, Rc<Candidate>>,
+    records: RecordWriter,
+    /// Set when intake stopped (storage full): why.
+    stopped: Option<String>,
 }
 
 impl Run {
@@ -143,6 +145,7 @@ impl Run {
         workers: usize,
         tx: UnboundedSender<Event>,
         report: Rc<dyn Fn(Report)>,
+        records: RecordWriter,
     ) -> Run {
         let checks = checks_of(&settings);
         Run {
@@ -166,6 +169,9 @@ impl Run {
             checks,
             settings,
             ended: false,
+            candidates: HashMap::new(),
+            records,
+            stopped: None,
         }
     }
 
@@ -319,7 +325,9 @@ impl Run {
             self.taken += 1;
             let id = self.ledger.add();
             let verdict = self.pre_download(&candidate);
-            (self.report)(Report::Found { id, candidate: Rc::new(candidate) });
+            let candidate = Rc::new(candidate);
+            self.candidates.insert(id, candidate.clone());
+            (self.report)(Report::Found { id, candidate });
             match verdict {
                 Ok(normalized) => self.queue.push_back(JobItem { id, url: normalized }),
                 Err(state) => self.settle(id, state, None, None),
@@ -373,13 +381,14 @@ impl Run {
                     self.settle(r.id, state, collected, pixels);
                     self.counts();
                 }
-                FromWorker::ChunkDone { collection, chunk, items, elapsed_ms } if collection == self.id => {
+                FromWorker::ChunkDone { collection, chunk, items, elapsed_ms, .. } if collection == self.id => {
                     if matches!(&self.busy.get(worker), Some(Some((c, _))) if *c == chunk) {
                         self.busy[worker] = None;
                     }
                     self.planner.chunk_done(items as usize, elapsed_ms);
                     self.pump();
                 }
+                FromWorker::StorageFull { reason } => self.stop_intake(reason),
                 FromWorker::HostPaused { host, for_ms } => {
                     (self.report)(Report::Notice(format!(
                         "{host} asked us to slow down; its downloads wait {:.1} s.",
@@ -401,6 +410,8 @@ impl Run {
 
     fn settle(&mut self, id: u32, state: Settled, collected: Option<Collected>, pixels: Option<js_sys::ArrayBuffer>) {
         if self.ledger.settle(id, state.clone()) {
+            let candidate = self.candidates.get(&id).map(|c| (**c).clone()).unwrap_or_default();
+            self.records.push(ItemRecord::new(self.id, id, candidate, &state, collected.clone()));
             (self.report)(Report::Settled { id, state, collected, pixels });
         }
     }
@@ -412,8 +423,26 @@ impl Run {
     fn finish_if_settled(&mut self) {
         let c = self.ledger.counts();
         if self.source_done && !self.source_busy && self.queue.is_empty() && c.queued == 0 && c.in_flight == 0 {
-            self.end(Phase::Done);
+            match self.stopped.clone() {
+                Some(reason) => self.end(Phase::Stopped(reason)),
+                None => self.end(Phase::Done),
+            }
         }
+    }
+
+    /// Stops taking new work (storage is full): what is queued is cancelled
+    /// (it can be collected later), what is in flight finishes.
+    fn stop_intake(&mut self, reason: String) {
+        if self.stopped.is_some() {
+            return;
+        }
+        (self.report)(Report::Notice(format!("Collecting stopped: {reason}.")));
+        self.stopped = Some(reason);
+        self.source_done = true;
+        for item in std::mem::take(&mut self.queue) {
+            self.settle(item.id, Settled::Cancelled, None, None);
+        }
+        self.pump();
     }
 
     fn cancel(&mut self) {
@@ -426,6 +455,8 @@ impl Run {
         }
         self.queue.clear();
         for id in self.ledger.cancel_open() {
+            let candidate = self.candidates.get(&id).map(|c| (**c).clone()).unwrap_or_default();
+            self.records.push(ItemRecord::new(self.id, id, candidate, &Settled::Cancelled, None));
             (self.report)(Report::Settled { id, state: Settled::Cancelled, collected: None, pixels: None });
         }
         self.end(Phase::Cancelled);
@@ -433,6 +464,8 @@ impl Run {
 
     fn end(&mut self, phase: Phase) {
         self.ended = true;
+        let records = self.records.clone();
+        wasm_bindgen_futures::spawn_local(async move { records.flush().await });
         self.counts();
         (self.report)(Report::Phase(phase));
     }

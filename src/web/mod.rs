@@ -2,12 +2,14 @@
 //!
 //! - page side: [`worker_bridge`] (the one place that talks to workers),
 //!   [`collector`] (drives a collection), [`source_fetch`] (provider requests);
+//! - both: [`store`] (originals in Cache Storage, records in IndexedDB);
 //! - worker side: [`worker`] (the worker's entry and job runner) and
 //!   [`download`] (fetch with AbortSignal and deadlines).
 
 pub mod collector;
 pub mod download;
 pub mod source_fetch;
+pub mod store;
 pub mod worker;
 pub mod worker_bridge;
 

@@ -18,10 +18,11 @@ use web_sys::{AbortController, DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::core::hosts::host_of;
 use crate::core::image_check::{check, Refusal};
-use crate::core::protocol::{self, Chunk, Collected, FromWorker, ItemReport, JobItem, Outcome, ToWorker};
+use crate::core::protocol::{self, Checks, Chunk, Collected, FromWorker, ItemReport, JobItem, Outcome, ToWorker};
 use crate::core::retry::{Decision, RetryPolicy};
 use crate::core::thumbnail::make_thumbnail;
 use crate::web::download::{fetch_once, AttemptError};
+use crate::web::store::{get_original, put_original, StoreError};
 
 #[derive(Default)]
 struct WorkerState {
@@ -48,6 +49,9 @@ pub fn start() {
         match protocol::decode::<ToWorker>(&text) {
             Ok(ToWorker::Chunk(chunk)) => wasm_bindgen_futures::spawn_local(run_chunk(chunk)),
             Ok(ToWorker::Cancel { collection }) => cancel(collection),
+            Ok(ToWorker::Remake { key, sha256, thumb_px }) => {
+                wasm_bindgen_futures::spawn_local(remake(key, sha256, thumb_px))
+            }
             Err(e) => web_sys::console::error_1(&e.into()),
         }
     });
@@ -98,6 +102,7 @@ async fn run_chunk(chunk: Chunk) {
             chunk: chunk.chunk,
             items,
             elapsed_ms: super::now_ms() - started,
+            wasm_bytes: wasm_bytes(),
         },
         None,
     );
@@ -135,7 +140,7 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_
             }
         });
         let failure = match result {
-            Ok(bytes) => return finish(bytes, chunk, attempts),
+            Ok(bytes) => return finish(bytes, chunk, attempts).await,
             Err(AttemptError::Cancelled) => return (Outcome::Cancelled, attempts, None),
             Err(AttemptError::Refused(r)) => return (refusal(r), attempts, None),
             Err(AttemptError::Failure(f)) => f,
@@ -164,7 +169,7 @@ fn refusal(r: Refusal) -> Outcome {
     }
 }
 
-fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, Option<js_sys::ArrayBuffer>) {
+async fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, Option<js_sys::ArrayBuffer>) {
     let header = match check(&bytes, &chunk.checks) {
         Ok(h) => h,
         Err(r) => return (refusal(r), attempts, None),
@@ -174,6 +179,19 @@ fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, Option
         Err(reason) => return (Outcome::Failed(reason), attempts, None),
     };
     let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    // The original is kept before the image counts as collected.
+    let stored = match put_original(&sha256, &bytes, &format!("image/{}", header.format.name())).await {
+        Ok(()) => true,
+        Err(StoreError::Full) => {
+            let reason = StoreError::Full.to_string();
+            post(&FromWorker::StorageFull { reason: reason.clone() }, None);
+            return (Outcome::Failed(reason), attempts, None);
+        }
+        Err(e) => {
+            web_sys::console::warn_1(&e.to_string().into());
+            false
+        }
+    };
     // One copy out of wasm memory into a buffer the page then owns (transferred).
     let pixels = js_sys::Uint8Array::from(thumb.rgba.as_slice()).buffer();
     let collected = Collected {
@@ -184,8 +202,39 @@ fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, Option
         sha256,
         thumb_width: thumb.width,
         thumb_height: thumb.height,
+        stored,
     };
     (Outcome::Collected(collected), attempts, Some(pixels))
+}
+
+/// Makes a thumbnail again from a stored original.
+async fn remake(key: u64, sha256: String, thumb_px: u32) {
+    let made = async {
+        let bytes = get_original(&sha256)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "its original is no longer in browser storage".to_string())?;
+        let checks = Checks { max_bytes: u64::MAX, max_side: u32::MAX, max_pixels: u64::MAX, ..Checks::default() };
+        let header = check(&bytes, &checks).map_err(|r| r.to_string())?;
+        make_thumbnail(&bytes, &header, thumb_px)
+    }
+    .await;
+    match made {
+        Ok(thumb) => {
+            let pixels = js_sys::Uint8Array::from(thumb.rgba.as_slice()).buffer();
+            let msg = FromWorker::Remade { key, result: Ok((thumb.width, thumb.height)), wasm_bytes: wasm_bytes() };
+            post(&msg, Some(pixels));
+        }
+        Err(reason) => post(&FromWorker::Remade { key, result: Err(reason), wasm_bytes: wasm_bytes() }, None),
+    }
+}
+
+/// This worker's wasm memory size, in bytes.
+fn wasm_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64)
+        .unwrap_or(0)
 }
 
 /// Waits while a host is paused (it answered 429/503 with Retry-After).

@@ -80,18 +80,47 @@ export async function statusReaches(page, words, timeout = 120_000) {
   return page.textContent('[data-testid=status]');
 }
 
-/** Reads every collected thumbnail's canvas: size and how many distinct colours it has. */
-export async function thumbnails(page) {
-  return page.$$eval('[data-testid=thumb][data-state=collected] canvas', (canvases) =>
-    canvases.map((c) => {
-      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      const colours = new Set();
-      for (let i = 0; i < data.length && colours.size < 50; i += 4 * 97) {
-        colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
-      }
-      return { width: c.width, height: c.height, colours: colours.size, alpha: data[3] };
-    }),
-  );
+/**
+ * Scrolls the (virtualized) gallery from top to bottom, one viewport at a time,
+ * waits at each step until every collected tile on screen has drawn its
+ * thumbnail, and reads each tile's canvas once: size, distinct colours, alpha.
+ * Returns them in gallery order. Fails if a visible tile never draws.
+ */
+export async function thumbnails(page, { stepTimeout = 30_000 } = {}) {
+  const seen = new Map();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  for (;;) {
+    await page.waitForFunction(() => {
+      const h = window.innerHeight;
+      return [...document.querySelectorAll('[data-testid=thumb][data-state=collected]')]
+        .filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > 0 && r.top < h; })
+        .every((t) => t.dataset.drawn === 'true');
+    }, null, { timeout: stepTimeout, polling: 50 });
+    const tiles = await page.$$eval('[data-testid=thumb][data-state=collected]', (tiles) => {
+      const h = window.innerHeight;
+      return tiles
+        .filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > 0 && r.top < h; })
+        .map((t) => {
+          const c = t.querySelector('canvas');
+          const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          const colours = new Set();
+          for (let i = 0; i < data.length && colours.size < 50; i += 4 * 97) {
+            colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+          }
+          return { key: t.dataset.key, width: c.width, height: c.height, colours: colours.size, alpha: data[3] };
+        });
+    });
+    for (const t of tiles) if (!seen.has(t.key)) seen.set(t.key, t);
+    const atBottom = await page.evaluate(() => {
+      const before = window.scrollY;
+      window.scrollBy(0, window.innerHeight * 0.9);
+      return window.scrollY === before;
+    });
+    if (atBottom) break;
+    await sleep(30);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  return [...seen.values()].sort((a, b) => Number(a.key) - Number(b.key));
 }
 
 export async function counts(page) {

@@ -1,0 +1,269 @@
+//! Browser storage: originals in Cache Storage, records in IndexedDB.
+//!
+//! Originals are written by the worker that downloaded them, before it reports
+//! the image collected, under [`original_key`] (their SHA-256), so nothing
+//! collected is lost to a reload or an eviction. Records ([`ItemRecord`],
+//! JSON text) are written by the page, a batch per transaction. Cache Storage
+//! was chosen for bytes because a stored `Response` keeps its type and streams
+//! back out for export; IndexedDB holds the small records and reads them back
+//! by collection.
+
+use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Cache, CacheStorage, IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransactionMode, Response, ResponseInit};
+
+use crate::core::record::{original_key, CollectionRecord, ItemRecord};
+
+const ORIGINALS: &str = "collector-originals-v1";
+const DB_NAME: &str = "collector";
+const DB_VERSION: u32 = 1;
+const ITEMS: &str = "items";
+const COLLECTIONS: &str = "collections";
+
+/// Why something could not be stored. `Display` is the sentence shown.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoreError {
+    /// The browser's storage quota is used up.
+    Full,
+    /// Storage is not available here (not a secure context, or disabled).
+    Unavailable(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Full => f.write_str("the browser's storage for this site is full; free some (delete a collection) to collect more"),
+            StoreError::Unavailable(why) => write!(f, "originals cannot be kept in this browser ({why})"),
+            StoreError::Failed(why) => write!(f, "storing failed ({why})"),
+        }
+    }
+}
+
+fn store_error(e: JsValue) -> StoreError {
+    let name = js_sys::Reflect::get(&e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    let message = js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    if name == "QuotaExceededError" {
+        StoreError::Full
+    } else if name == "SecurityError" {
+        StoreError::Unavailable(message)
+    } else {
+        StoreError::Failed(if message.is_empty() { name } else { message })
+    }
+}
+
+fn caches() -> Result<CacheStorage, StoreError> {
+    let caches = js_sys::Reflect::get(&js_sys::global(), &"caches".into()).map_err(store_error)?;
+    caches
+        .dyn_into::<CacheStorage>()
+        .map_err(|_| StoreError::Unavailable("Cache Storage needs a secure context (https or localhost)".into()))
+}
+
+async fn originals() -> Result<Cache, StoreError> {
+    let cache = JsFuture::from(caches()?.open(ORIGINALS)).await.map_err(store_error)?;
+    cache.dyn_into::<Cache>().map_err(|_| StoreError::Failed("Cache Storage answered oddly".into()))
+}
+
+/// Keeps an original's bytes under its SHA-256 (a worker calls this).
+pub async fn put_original(sha256: &str, bytes: &[u8], content_type: &str) -> Result<(), StoreError> {
+    let cache = originals().await?;
+    let init = ResponseInit::new();
+    let headers = web_sys::Headers::new().map_err(store_error)?;
+    headers.set("content-type", content_type).map_err(store_error)?;
+    headers.set("content-length", &bytes.len().to_string()).map_err(store_error)?;
+    init.set_headers(&headers);
+    let body = Uint8Array::from(bytes);
+    let response = Response::new_with_opt_buffer_source_and_init(Some(&body), &init).map_err(store_error)?;
+    JsFuture::from(cache.put_with_str(&original_key(sha256), &response)).await.map_err(store_error)?;
+    Ok(())
+}
+
+/// An original's bytes, if stored.
+pub async fn get_original(sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let cache = originals().await?;
+    let found = JsFuture::from(cache.match_with_str(&original_key(sha256))).await.map_err(store_error)?;
+    let Ok(response) = found.dyn_into::<Response>() else { return Ok(None) };
+    let buffer = JsFuture::from(response.array_buffer().map_err(store_error)?).await.map_err(store_error)?;
+    Ok(Some(Uint8Array::new(&buffer).to_vec()))
+}
+
+/// The SHA-256 of every stored original.
+pub async fn original_hashes() -> Result<Vec<String>, StoreError> {
+    let cache = originals().await?;
+    let keys = JsFuture::from(cache.keys()).await.map_err(store_error)?;
+    let keys: Array = keys.unchecked_into();
+    Ok(keys
+        .iter()
+        .filter_map(|r| r.dyn_into::<web_sys::Request>().ok())
+        .filter_map(|r| r.url().rsplit('/').next().map(str::to_string))
+        .collect())
+}
+
+/// Deletes originals by hash.
+pub async fn delete_originals(hashes: &[String]) -> Result<(), StoreError> {
+    let cache = originals().await?;
+    for h in hashes {
+        JsFuture::from(cache.delete_with_str(&original_key(h))).await.map_err(store_error)?;
+    }
+    Ok(())
+}
+
+/// Turns an IDB request into a future of its result.
+async fn done(request: &IdbRequest) -> Result<JsValue, StoreError> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        let req = request.clone();
+        let ok = Closure::once_into_js(move || {
+            let _ = resolve.call1(&JsValue::NULL, &req.result().unwrap_or(JsValue::UNDEFINED));
+        });
+        let req = request.clone();
+        let bad = Closure::once_into_js(move || {
+            let e = req.error().ok().flatten().map(JsValue::from).unwrap_or_else(|| "IndexedDB failed".into());
+            let _ = reject.call1(&JsValue::NULL, &e);
+        });
+        request.set_onsuccess(Some(ok.unchecked_ref()));
+        request.set_onerror(Some(bad.unchecked_ref()));
+    });
+    JsFuture::from(promise).await.map_err(store_error)
+}
+
+/// The records database, made on first use.
+pub async fn open_db() -> Result<IdbDatabase, StoreError> {
+    let factory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<web_sys::IdbFactory>().ok())
+        .ok_or_else(|| StoreError::Unavailable("IndexedDB is not available".into()))?;
+    let open: IdbOpenDbRequest = factory.open_with_u32(DB_NAME, DB_VERSION).map_err(store_error)?;
+    let upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(move |e: web_sys::IdbVersionChangeEvent| {
+        let Some(req) = e.target().and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok()) else { return };
+        let Ok(db) = req.result().and_then(|r| r.dyn_into::<IdbDatabase>()) else { return };
+        let names = db.object_store_names();
+        if !names.contains(ITEMS) {
+            let _ = db.create_object_store(ITEMS);
+        }
+        if !names.contains(COLLECTIONS) {
+            let _ = db.create_object_store(COLLECTIONS);
+        }
+    });
+    open.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let db = done(&open).await;
+    drop(upgrade);
+    db?.dyn_into::<IdbDatabase>().map_err(|_| StoreError::Failed("IndexedDB answered oddly".into()))
+}
+
+fn item_key(collection: u32, id: u32) -> JsValue {
+    Array::of2(&collection.into(), &id.into()).into()
+}
+
+/// Writes records in one transaction.
+pub async fn put_items(db: &IdbDatabase, items: &[ItemRecord]) -> Result<(), StoreError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let tx = db.transaction_with_str_and_mode(ITEMS, IdbTransactionMode::Readwrite).map_err(store_error)?;
+    let store = tx.object_store(ITEMS).map_err(store_error)?;
+    let mut last = None;
+    for item in items {
+        let json = serde_json::to_string(item).map_err(|e| StoreError::Failed(e.to_string()))?;
+        last = Some(store.put_with_key(&json.into(), &item_key(item.collection, item.id)).map_err(store_error)?);
+    }
+    if let Some(req) = last {
+        done(&req).await?;
+    }
+    Ok(())
+}
+
+/// Every record of a collection, by id.
+pub async fn load_items(db: &IdbDatabase, collection: u32) -> Result<Vec<ItemRecord>, StoreError> {
+    let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
+    let store = tx.object_store(ITEMS).map_err(store_error)?;
+    let range = IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX)).map_err(store_error)?;
+    let all = done(&store.get_all_with_key(&range).map_err(store_error)?).await?;
+    let all: Array = all.unchecked_into();
+    Ok(all.iter().filter_map(|v| v.as_string()).filter_map(|s| serde_json::from_str(&s).ok()).collect())
+}
+
+/// Saves a collection's record.
+pub async fn put_collection(db: &IdbDatabase, c: &CollectionRecord) -> Result<(), StoreError> {
+    let tx = db.transaction_with_str_and_mode(COLLECTIONS, IdbTransactionMode::Readwrite).map_err(store_error)?;
+    let store = tx.object_store(COLLECTIONS).map_err(store_error)?;
+    let json = serde_json::to_string(c).map_err(|e| StoreError::Failed(e.to_string()))?;
+    done(&store.put_with_key(&json.into(), &c.id.into()).map_err(store_error)?).await?;
+    Ok(())
+}
+
+/// Every stored collection, oldest first.
+pub async fn load_collections(db: &IdbDatabase) -> Result<Vec<CollectionRecord>, StoreError> {
+    let tx = db.transaction_with_str(COLLECTIONS).map_err(store_error)?;
+    let store = tx.object_store(COLLECTIONS).map_err(store_error)?;
+    let all = done(&store.get_all().map_err(store_error)?).await?;
+    let all: Array = all.unchecked_into();
+    Ok(all.iter().filter_map(|v| v.as_string()).filter_map(|s| serde_json::from_str(&s).ok()).collect())
+}
+
+/// Deletes a collection's records (its originals are deleted by the caller,
+/// who knows which hashes no other collection uses).
+pub async fn delete_collection(db: &IdbDatabase, collection: u32) -> Result<(), StoreError> {
+    let tx = db
+        .transaction_with_str_sequence_and_mode(&Array::of2(&ITEMS.into(), &COLLECTIONS.into()), IdbTransactionMode::Readwrite)
+        .map_err(store_error)?;
+    let items = tx.object_store(ITEMS).map_err(store_error)?;
+    let range = IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX)).map_err(store_error)?;
+    items.delete(&range).map_err(store_error)?;
+    let collections = tx.object_store(COLLECTIONS).map_err(store_error)?;
+    done(&collections.delete(&collection.into()).map_err(store_error)?).await?;
+    Ok(())
+}
+
+/// Writes records in batches: one transaction at most every 200 ms, so a
+/// burst of results costs one write.
+#[derive(Clone)]
+pub struct RecordWriter {
+    inner: std::rc::Rc<std::cell::RefCell<WriterInner>>,
+}
+
+struct WriterInner {
+    db: Option<IdbDatabase>,
+    pending: Vec<ItemRecord>,
+    scheduled: bool,
+}
+
+impl RecordWriter {
+    /// A writer into `db`; with `None` (no IndexedDB here) records are dropped.
+    pub fn new(db: Option<IdbDatabase>) -> RecordWriter {
+        let inner = WriterInner { db, pending: Vec::new(), scheduled: false };
+        RecordWriter { inner: std::rc::Rc::new(std::cell::RefCell::new(inner)) }
+    }
+
+    pub fn push(&self, record: ItemRecord) {
+        let mut inner = self.inner.borrow_mut();
+        if inner.db.is_none() {
+            return;
+        }
+        inner.pending.push(record);
+        if inner.scheduled {
+            return;
+        }
+        inner.scheduled = true;
+        let this = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(200).await;
+            this.flush().await;
+        });
+    }
+
+    /// Writes what is pending now.
+    pub async fn flush(&self) {
+        let (db, batch) = {
+            let mut inner = self.inner.borrow_mut();
+            inner.scheduled = false;
+            (inner.db.clone(), std::mem::take(&mut inner.pending))
+        };
+        if let Some(db) = db {
+            if let Err(e) = put_items(&db, &batch).await {
+                web_sys::console::error_1(&format!("records could not be saved: {e}").into());
+            }
+        }
+    }
+}
