@@ -6,7 +6,7 @@ export TRUNK_OFFLINE := true
 APP_PORT ?= 8080
 SOURCE_PORT ?= 8765
 
-.PHONY: run test setup build source native-test wasm-test e2e-test clean
+.PHONY: run test setup build source dist bench native-test wasm-test e2e-test clean
 
 ## make run: build, start the local demo source and the app server, print the URL.
 run: setup build source
@@ -24,6 +24,23 @@ setup:
 build:
 	trunk build --offline
 
+## The release build, in dist-release/ (the tests use the debug dist/).
+## Trunk runs wasm-opt for --release: it must be npm's binaryen@132.0.0
+## (package.json), first on PATH. Debian's binaryen (v108) breaks the
+## wasm-bindgen output (see /work/shared/TOOLCHAIN.md).
+dist: setup
+	@[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund --loglevel=error
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" trunk build --release --offline --dist dist-release
+
+## make bench: measurements (never pass/fail, not part of `make test`, not for CI).
+## Writes bench/results.json and BENCHMARKS.md. BENCH_RUNS=N (default 3) runs
+## per figure; BENCH_QUICK=1 makes every workload about 10x smaller.
+bench:
+	@scripts/setup.sh test
+	$(MAKE) build source dist
+	@[ -x bench/venv/bin/img2dataset ] || { python3 -m venv bench/venv && bench/venv/bin/pip install -q img2dataset==1.47.0; }
+	node bench/run.mjs
+
 ## The local demo source and the static app server (native).
 source:
 	cargo build -p local-source --bins
@@ -37,4 +54,4 @@ native-test:
 	cargo test --workspace
 
 clean:
-	rm -rf dist target/wasm-bindgen-test
+	rm -rf dist dist-release target/wasm-bindgen-test

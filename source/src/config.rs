@@ -2,7 +2,7 @@
 //! Every mistake is reported as a sentence naming the flag.
 
 use crate::faults::FaultKind;
-use crate::library::LibraryConfig;
+use crate::library::{all_formats, Format, LibraryConfig};
 
 /// The largest library the server agrees to describe.
 pub const MAX_COUNT: u32 = 1_000_000;
@@ -29,6 +29,7 @@ impl Default for Config {
                 seed: 1,
                 min_side: 64,
                 max_side: 4000,
+                formats: all_formats(),
             },
             latency_ms: 0,
             fault_rate: 0.0,
@@ -49,6 +50,8 @@ Flags:
   --latency-ms N    delay before every answer (default 0)
   --min-side N      smallest long side in px (default 64)
   --max-side N      largest long side in px (default 4000)
+  --formats LIST    formats of the images: jpeg,png,webp,gif (default all four,
+                    about 70/15/10/5%; a subset keeps their relative shares)
   --fault-rate F    share of images (0..1) whose first request fails (default 0)
   --faults LIST     faults --fault-rate injects: 429,500,503,404,stall,wrong-type (default 429,500)
   --cache-mb N      memory for made files, in MB (default 512)
@@ -66,6 +69,20 @@ fn share(value: &str) -> Result<f64, String> {
     value.trim().parse().map_err(|_| {
         format!("The value of --fault-rate must be a number from 0 to 1, not \"{value}\".")
     })
+}
+
+/// `jpeg,png`: the formats `--formats` allows, without repeats.
+fn formats(value: &str) -> Result<Vec<Format>, String> {
+    let mut list = Vec::new();
+    for name in value.split(',').map(str::trim) {
+        let format = Format::from_name(name).ok_or_else(|| {
+            format!("--formats takes jpeg, png, webp or gif (comma-separated), not \"{name}\".")
+        })?;
+        if !list.contains(&format) {
+            list.push(format);
+        }
+    }
+    Ok(list)
 }
 
 impl Config {
@@ -99,6 +116,7 @@ impl Config {
                 "--latency-ms" => c.latency_ms = number(&flag, &value)?,
                 "--min-side" => c.library.min_side = number(&flag, &value)?,
                 "--max-side" => c.library.max_side = number(&flag, &value)?,
+                "--formats" => c.library.formats = formats(&value)?,
                 "--cache-mb" => c.cache_mb = number(&flag, &value)?,
                 "--fault-rate" => c.fault_rate = share(&value)?,
                 "--faults" => c.faults = FaultKind::parse_list(&value)?,
@@ -155,6 +173,7 @@ mod tests {
         assert_eq!(c.library.count, 1000);
         assert_eq!(c.library.seed, 1);
         assert_eq!((c.library.min_side, c.library.max_side), (64, 4000));
+        assert_eq!(c.library.formats, all_formats());
         assert_eq!(c.latency_ms, 0);
         assert_eq!(c.fault_rate, 0.0);
         assert_eq!(
@@ -190,6 +209,18 @@ mod tests {
         assert_eq!((c.library.min_side, c.library.max_side), (10, 30));
         assert_eq!(c.fault_rate, 0.5);
         assert_eq!(c.faults, vec![FaultKind::Unavailable, FaultKind::Stall]);
+    }
+
+    #[test]
+    fn formats_are_a_list_of_names() {
+        let c = parse(&["--formats", "jpeg"]).unwrap().unwrap();
+        assert_eq!(c.library.formats, vec![Format::Jpeg]);
+        let c = parse(&["--formats=PNG, jpg,png"]).unwrap().unwrap();
+        assert_eq!(c.library.formats, vec![Format::Png, Format::Jpeg]);
+        assert!(parse(&["--formats", "tiff"])
+            .unwrap_err()
+            .contains("--formats"));
+        assert!(parse(&["--formats", ""]).unwrap_err().contains("--formats"));
     }
 
     #[test]

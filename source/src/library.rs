@@ -231,6 +231,42 @@ pub struct LibraryConfig {
     pub seed: u64,
     pub min_side: u32,
     pub max_side: u32,
+    /// The formats images may have (`--formats`); all four by default.
+    pub formats: Vec<Format>,
+}
+
+/// Every format, with its share of the library when all are allowed.
+pub const FORMAT_SHARES: [(Format, f64); 4] = [
+    (Format::Jpeg, 0.70),
+    (Format::Png, 0.15),
+    (Format::WebP, 0.10),
+    (Format::Gif, 0.05),
+];
+
+/// Every format, in the order of `FORMAT_SHARES`.
+pub fn all_formats() -> Vec<Format> {
+    FORMAT_SHARES.iter().map(|(f, _)| *f).collect()
+}
+
+/// The format for a uniform draw `f` in [0, 1): the shares of the allowed
+/// formats, scaled to add up to 1. With every format allowed this is exactly
+/// 70% JPEG, 15% PNG, 10% WebP, 5% GIF (the same choice as before the flag).
+fn pick_format(allowed: &[Format], f: f64) -> Format {
+    let shares: Vec<(Format, f64)> = FORMAT_SHARES
+        .iter()
+        .copied()
+        .filter(|(format, _)| allowed.is_empty() || allowed.contains(format))
+        .collect();
+    let total: f64 = shares.iter().map(|(_, s)| s).sum();
+    let x = f * total;
+    let mut cumulative = 0.0;
+    for (format, share) in &shares {
+        cumulative += share;
+        if x < cumulative {
+            return *format;
+        }
+    }
+    shares.last().map(|(f, _)| *f).unwrap_or(Format::Jpeg)
 }
 
 /// The whole catalogue, computed once (metadata only; pixels come later).
@@ -272,16 +308,9 @@ impl Library {
 fn describe(config: &LibraryConfig, id: u32) -> ImageMeta {
     let mut rng = Rng::for_parts(&[config.seed, id as u64, 0x4d45_5441]);
 
-    let f = rng.unit();
-    let format = if f < 0.70 {
-        Format::Jpeg
-    } else if f < 0.85 {
-        Format::Png
-    } else if f < 0.95 {
-        Format::WebP
-    } else {
-        Format::Gif
-    };
+    // Always one draw, whatever the allowed formats: the rest of the image
+    // (size, title, pixels) stays the same when `--formats` changes.
+    let format = pick_format(&config.formats, rng.unit());
 
     let long = rng.range_u(config.min_side as u64, config.max_side as u64) as f64;
     // Aspect ratio (width / height) between 3:4 and 16:9.
@@ -353,6 +382,7 @@ mod tests {
             seed,
             min_side: 64,
             max_side: 4000,
+            formats: all_formats(),
         })
     }
 
@@ -376,6 +406,60 @@ mod tests {
         assert!((share(Format::Png) - 0.15).abs() < 0.04);
         assert!((share(Format::WebP) - 0.10).abs() < 0.03);
         assert!((share(Format::Gif) - 0.05).abs() < 0.03);
+    }
+
+    #[test]
+    fn all_formats_keep_the_old_thresholds() {
+        let old = |f: f64| {
+            if f < 0.70 {
+                Format::Jpeg
+            } else if f < 0.85 {
+                Format::Png
+            } else if f < 0.95 {
+                Format::WebP
+            } else {
+                Format::Gif
+            }
+        };
+        let all = all_formats();
+        for i in 0..100_000 {
+            let f = i as f64 / 100_000.0;
+            assert_eq!(pick_format(&all, f), old(f), "f = {f}");
+        }
+        for f in [0.7, 0.85, 0.95, 0.999_999_9] {
+            assert_eq!(pick_format(&all, f), old(f), "f = {f}");
+        }
+    }
+
+    #[test]
+    fn a_format_subset_keeps_everything_else() {
+        let all = lib(1);
+        let jpeg = Library::new(LibraryConfig {
+            formats: vec![Format::Jpeg],
+            ..all.config.clone()
+        });
+        let png_gif = Library::new(LibraryConfig {
+            formats: vec![Format::Png, Format::Gif],
+            ..all.config.clone()
+        });
+        let mut gifs = 0;
+        for id in 0..2000 {
+            let (a, j, p) = (
+                all.get(id).unwrap(),
+                jpeg.get(id).unwrap(),
+                png_gif.get(id).unwrap(),
+            );
+            assert_eq!(j.format, Format::Jpeg);
+            assert!(matches!(p.format, Format::Png | Format::Gif));
+            gifs += (p.format == Format::Gif) as u32;
+            for other in [j, p] {
+                assert_eq!((other.width, other.height), (a.width, a.height));
+                assert_eq!(other.title, a.title);
+                assert_eq!(other.pixel_seed, a.pixel_seed);
+            }
+        }
+        // GIF is 5 of the 20 shares of PNG + GIF.
+        assert!((gifs as f64 / 2000.0 - 0.25).abs() < 0.05, "{gifs}");
     }
 
     #[test]

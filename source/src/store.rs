@@ -143,6 +143,7 @@ mod tests {
             seed: 9,
             min_side: 64,
             max_side: 200,
+            formats: crate::library::all_formats(),
         });
         Store::new(Arc::new(lib), cache)
     }

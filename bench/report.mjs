@@ -1,0 +1,179 @@
+// The benchmark's outputs: bench/results.json, BENCHMARKS.md and the table
+// printed at the end of a run.
+import { writeFileSync, mkdirSync } from 'node:fs';
+
+const fmt = (v, unit = '') => (v === null || v === undefined ? 'not measured yet' : `${v}${unit}`);
+
+/** The targets of the issue: [name, value, test, text]. */
+function targets(r) {
+  const peak = r.scale?.map((s) => s.peak_mb).filter((x) => x !== null && x !== undefined) ?? [];
+  return [
+    ['throughput ratio (ours / img2dataset)', r.throughput?.ratio ?? null, (v) => v >= 1.5, '≥ 1.5'],
+    ['longest task during a 1 000-image run', r.responsiveness?.longest_task_ms ?? null, (v) => v <= 50, '≤ 50 ms', ' ms'],
+    ['cancel p95', r.cancel?.p95_ms ?? null, (v) => v <= 100, '≤ 100 ms', ' ms'],
+    ['page wasm + JS, gzip', r.size?.app_gz_kb ?? null, (v) => v <= 300, '≤ 300 KB', ' KB'],
+    ['peak memory', peak.length ? Math.max(...peak) : null, (v) => v <= 300, '≤ 300 MB', ' MB'],
+  ].map(([name, value, ok, target, unit = '']) => ({
+    name, target, value: value === null ? 'not measured yet' : `${value}${unit}`,
+    status: value === null ? 'not measured yet' : ok(value) ? 'met' : 'not met',
+  }));
+}
+
+/** Rows of the summary table: [section, measure, value]. */
+function rows(r) {
+  const t = r.throughput;
+  const out = [];
+  if (t) {
+    out.push(['throughput', `ours (${t.n} JPEGs, all workers)`, fmt(t.ours_img_s, ' img/s')]);
+    out.push(['', 'img2dataset 1.47.0 (its own stats)', fmt(t.img2dataset_img_s, ' img/s')]);
+    out.push(['', 'img2dataset, process wall time', fmt(t.img2dataset_wall_img_s, ' img/s')]);
+    out.push(['', 'ratio ours / img2dataset', fmt(t.ratio)]);
+    out.push(['', 'limit: native reduced decode, all cores', fmt(t.limit_img_s, ' img/s')]);
+  } else out.push(['throughput', '', 'failed (see errors)']);
+  out.push(['decode', '', r.decode === null ? r.decode_note : JSON.stringify(r.decode)]);
+  out.push(['memory', '', r.memory === null ? r.memory_note : JSON.stringify(r.memory)]);
+  const q = r.responsiveness;
+  out.push(['responsiveness', 'longest task', q ? fmt(q.longest_task_ms, ' ms') : 'failed']);
+  out.push(['', 'long tasks, total', q ? fmt(q.long_task_total_ms, ' ms') : 'failed']);
+  out.push(['', 'frames (requestAnimationFrame)', q ? fmt(q.fps, ' fps') : 'failed']);
+  const c = r.cancel;
+  out.push(['cancel', `p50 (${c?.count ?? 0} cancels, source latency ${c?.latency_ms ?? 50} ms)`, c ? fmt(c.p50_ms, ' ms') : 'failed']);
+  out.push(['', 'p95', c ? fmt(c.p95_ms, ' ms') : 'failed']);
+  if (c) {
+    out.push(['', 'requests in flight at the click', `${c.with_requests_in_flight} of ${c.count} (p50 ${fmt(c.busy_p50_ms, ' ms')}, p95 ${fmt(c.busy_p95_ms, ' ms')} of those)`]);
+    out.push(['', 'image requests started after the click / after 0', `${c.requests_after_click} / ${c.requests_after_zero}`]);
+  }
+  const s = r.size;
+  out.push(['size', 'page wasm + JS, gzip -9', s ? fmt(s.app_gz_kb, ' KB') : 'failed']);
+  out.push(['', 'worker wasm + JS, gzip -9', s ? fmt(s.worker_gz_kb, ' KB') : 'failed']);
+  out.push(['', 'navigation start to Collect enabled', s ? fmt(s.tti_ms, ' ms') : 'failed']);
+  for (const e of r.scale ?? []) {
+    out.push(['scale', `${e.n} images${e.note && e.n !== r.throughput?.n ? ' (smaller images)' : ''}`,
+      `${e.seconds} s, ${e.img_s} img/s, peak ${fmt(e.peak_mb, ' MB')}, page JS heap peak ${fmt(e.js_heap_peak_mb, ' MB')}`]);
+  }
+  if (!r.scale) out.push(['scale', '', 'failed']);
+  out.push(['panel', '', r.panel === null ? r.panel_note : JSON.stringify(r.panel)]);
+  return out;
+}
+
+function textTable(header, body) {
+  const all = [header, ...body];
+  const w = header.map((_, i) => Math.max(...all.map((row) => String(row[i]).length)));
+  const line = (row) => row.map((c, i) => String(c).padEnd(w[i])).join('  ');
+  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
+}
+
+const mdTable = (header, body) =>
+  [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`,
+    ...body.map((row) => `| ${row.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
+
+export function printTable(r) {
+  console.log(`\nBenchmark (${r.runs} runs each, medians${r.quick ? '; QUICK: workloads / 10' : ''}) — ${r.date}`);
+  console.log(`${r.machine.cpu}, ${r.machine.cores} cores; load ${r.machine.load_at_start.join(' ')} at start, ${r.machine.load_at_end.join(' ')} at end\n`);
+  console.log(textTable(['', 'measure', 'value'], rows(r)));
+  console.log('');
+  console.log(textTable(['target', 'goal', 'value', 'status'], targets(r).map((t) => [t.name, t.target, t.value, t.status])));
+  if (r.errors) console.log(`\nerrors: ${r.errors.join('; ')}`);
+}
+
+function markdown(r) {
+  const m = r.machine;
+  const t = r.throughput;
+  const big = r.scale?.find((e) => e.note && e.n !== t?.n);
+  const tgt = targets(r).map((x) => [x.name, x.target, x.value, x.status,
+    x.status === 'not met' ? 'not yet profiled' : '']);
+  return `# Benchmarks
+
+Measurements, not tests: \`make bench\` runs them (never \`make test\`, never
+CI) and rewrites this file and \`bench/results.json\`. Every figure is the
+median of ${r.runs} runs (\`BENCH_RUNS\`); \`BENCH_QUICK=1\` runs every workload
+about 10× smaller and writes to \`bench/out/\` instead of here.
+
+Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.quick ? ' **QUICK run: workloads / 10.**' : ''}
+
+## Results
+
+${mdTable(['', 'measure', 'value'], rows(r))}
+
+## Targets
+
+${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
+
+## What was measured
+
+- **Build**: the release build (\`make dist\` → \`dist-release/\`; Trunk runs
+  wasm-opt from npm's \`binaryen@132.0.0\`), served by \`serve-app\`, in
+  headless Chromium (${m.chromium ?? 'unknown version'}) driven by playwright-core, a fresh
+  browser context (empty cache, default settings: automatic workers, 6 per host,
+  256 px thumbnails) for every run.
+- **Images**: the local demo source (\`source/\`, debug build, as the tests use
+  it) with \`--formats jpeg --min-side ${1024} --max-side 4000 --cache-mb 2048\`:
+  ${t ? t.images : 'JPEG only'}. Before anything is timed every image is
+  requested once, so the source has made and cached it: generation is not in
+  anyone's time.
+- **throughput**: our page, deep-linked to the source's URL list
+  (\`?provider=urls&urls=…/api/urls.txt?max=${t?.n ?? 1000}&max=${t?.n ?? 1000}&autostart=1\`), timed
+  in the page from the status line's first "Collecting" to "Done"; images per
+  second = collected / that time. img2dataset 1.47.0 (PyPI, in \`bench/venv\`)
+  on the same list: \`--resize_mode keep_ratio --image_size 256
+  --processes_count 2 --thread_count 16 --number_sample_per_shard 100
+  --output_format files\`; its images per second come from its own shard
+  stats (first shard start to last shard end, which leaves out its process
+  start-up; the wall time of the whole command is shown too). Note that
+  img2dataset's \`keep_ratio\` makes the *short* side 256 px, so its
+  thumbnails are larger than ours (long side 256 px). **limit**: the same
+  files decoded natively at thumbnail scale (libjpeg-turbo DCT scaling through
+  OpenCV's \`IMREAD_REDUCED_COLOR_{2,4,8}\`, the largest reduction keeping the
+  long side ≥ 256, then an area resize to 256) in a pool of one process per
+  core, files already in memory: the machine's ceiling for this work
+  (\`bench/native_limit.py\`; the venv has OpenCV through img2dataset, not Pillow).
+- **responsiveness**: during the throughput runs: long tasks
+  (\`PerformanceObserver\`, type \`longtask\`, buffered, installed before
+  navigation) overlapping the collection — the longest and the sum — and
+  frames per second counted with \`requestAnimationFrame\` over the collection.
+- **cancel**: ${r.cancel?.count ?? 20} collections (Collect clicked again in the same page) of
+  a URL list from a source with \`--latency-ms ${r.cancel?.latency_ms ?? 50}\` (its images made
+  beforehand), each cancelled at a seeded random point 0.3–3 s after Collect
+  (seed ${r.cancel?.seed ?? ''}) — at the first moment from that point on when the source
+  has an image request in flight, since the workers download in bursts between
+  decodes and a cancel with nothing in flight measures nothing. \`/stats\` is
+  polled every 5 ms; the time runs from the Cancel click (the click event's
+  time stamp, so time the page thread was busy before handling it counts) to
+  the poll from which on \`image_in_flight\` stays 0. The source counts a
+  request in flight until its body is sent or it notices the client went away.
+  The click is made by Playwright; a request can end between the poll that
+  saw it and the click (then "in flight at the click" is 0).
+- **size**: gzip level 9 (node zlib) of the page's \`app-*.js\` +
+  \`app-*_bg.wasm\` and of the worker's \`worker.js\` + \`worker_bg.wasm\` +
+  \`worker_loader.js\` in \`dist-release/\`. **tti_ms**: navigation start to
+  the Collect button present (the app mounted) and enabled.
+- **scale**: collections of ${(r.scale ?? []).map((e) => e.n).join(', ')} images.${big ? ` The ${big.n}-image run uses
+  ${big.images.replace('JPEG, ', '')}: ${big.note}.` : ''} \`peak_mb\` waits
+  for the page's own memory readings (\`globalThis.__collectorMetrics\`);
+  until then \`js_heap_peak_mb\` is the page thread's
+  \`performance.memory.usedJSHeapSize\` (\`--enable-precise-memory-info\`),
+  sampled every 250 ms — it does not include the workers or wasm memory
+  outside the page's heap.
+- **decode**, **memory**, **panel**: not measured yet (${r.decode_note}; ${r.memory_note}; ${r.panel_note}).
+${r.errors ? `\n**Errors in this run**: ${r.errors.join('; ')}\n` : ''}
+## Machine
+
+${m.cpu}, ${m.cores} cores${m.cpu_mhz ? ` (${m.cpu_mhz} MHz)` : ''}, ${m.mem_total_mb} MB RAM; Linux ${m.kernel}, Node ${m.node}, ${m.chromium ?? 'Chromium'}.
+Load average ${m.load_at_start.join(' ')} at the start, ${m.load_at_end.join(' ')} at the end.
+
+\`\`\`
+$ free -m
+${m.free_m}
+\`\`\`
+`;
+}
+
+/** Writes the JSON and the Markdown; a quick run writes under bench/out/. */
+export function writeReports(r, { quick, root }) {
+  const json = quick ? `${root}bench/out/results-quick.json` : `${root}bench/results.json`;
+  const md = quick ? `${root}bench/out/BENCHMARKS-quick.md` : `${root}BENCHMARKS.md`;
+  mkdirSync(`${root}bench/out`, { recursive: true });
+  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(md, markdown(r));
+  return [json.replace(root, ''), md.replace(root, '')];
+}

@@ -1,0 +1,388 @@
+// `make bench`: measurements of the release build in headless Chromium
+// against the local demo source, side by side with img2dataset and the
+// machine's native ceiling. Never pass/fail; not part of `make test`; not for CI.
+//
+//   BENCH_RUNS=N   runs per figure, the median is reported (default 3)
+//   BENCH_QUICK=1  every workload about 10x smaller; writes to bench/out/
+//                  instead of bench/results.json and BENCHMARKS.md
+//   BENCH_ONLY=a,b only these parts (size, throughput, scale, cancel); for
+//                  development, writes to bench/out/ too
+//
+// Expects what `make bench` builds first: dist-release/ (make dist),
+// target/debug/{local-source,serve-app} (make source), bench/venv with
+// img2dataset 1.47.0.
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import os from 'node:os';
+import {
+  root, sleep, epochMs, startProcess, startSource, prewarm, runProgram, launch, newPage,
+  median, percentile, seededRandom, round, machine,
+} from './lib.mjs';
+import { writeReports, printTable } from './report.mjs';
+
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 3));
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
+const QUICK = process.env.BENCH_QUICK === '1' || ONLY !== null;
+const DIV = QUICK ? 10 : 1;
+const RELEASE_DIST = `${root}dist-release`;
+const OUT = `${root}bench/out`;
+const VENV = `${root}bench/venv`;
+
+// The workloads.
+const N = 1000 / DIV; // throughput and responsiveness
+const PHOTO = { min: 1024, max: 4000 }; // long side: 1024x768 .. 4000x3000
+// The 4 000-image scale run uses smaller images to fit the time budget.
+const BIG_N = 4000 / DIV;
+const BIG_SIDES = { min: 512, max: 1600 };
+const SCALE_NS = [250 / DIV, N, BIG_N];
+const CANCELS = QUICK ? 4 : 20;
+const CANCEL_LATENCY_MS = 50;
+const CANCEL_MAX = 300; // candidates of each cancelled collection (it never gets that far)
+const CANCEL_SEED = 20240601;
+const THUMB = 256;
+
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+const log = (...a) => console.log(`[bench ${elapsed()}]`, ...a);
+
+const sourceFlags = (count, sides, extra = []) => [
+  '--count', String(count), '--seed', '1', '--formats', 'jpeg',
+  '--min-side', String(sides.min), '--max-side', String(sides.max), '--cache-mb', '2048', ...extra,
+];
+
+// ---------------------------------------------------------------- our page
+
+/** One collection of `n` from a URL list, deep-linked with autostart; timed in the page. */
+async function pageCollection(browser, app, listUrl, n) {
+  const { page, close } = await newPage(browser);
+  try {
+    const link = `${app.url}/?provider=urls&urls=${encodeURIComponent(listUrl)}&max=${n}&autostart=1`;
+    await page.goto(link);
+    await page.waitForFunction(() => globalThis.__bench.doneAt !== null, null,
+      { timeout: 60_000 + n * 500, polling: 500 });
+    const b = await page.evaluate(() => globalThis.__bench);
+    const count = async (id) => Number(await page.textContent(`[data-testid=counts-${id}]`));
+    const collected = await count('collected');
+    const failed = await count('failed');
+    const seconds = (b.doneAt - b.collectingAt) / 1000;
+    const during = b.longtasks.filter(([s, d]) => s + d > b.collectingAt && s < b.doneAt).map(([, d]) => d);
+    if (!b.end.startsWith('Done') || collected !== n) {
+      console.log(`  note: expected ${n} collected, status "${b.end}", ${collected} collected, ${failed} failed`);
+    }
+    return {
+      n, collected, failed, seconds: round(seconds, 2), img_s: round(collected / seconds, 1),
+      longest_task_ms: during.length ? Math.max(...during) : 0,
+      long_task_total_ms: during.reduce((a, d) => a + d, 0),
+      long_tasks: during.length,
+      fps: round(b.frames / seconds, 1),
+      js_heap_peak_mb: round(b.memPeak.js_heap_mb ?? null, 1),
+      collector_peak_mb: round(b.memPeak.collector_mb ?? null, 1),
+      longtask_error: b.longtaskError,
+    };
+  } finally {
+    await close();
+  }
+}
+
+// ---------------------------------------------------------------- peers
+
+/** img2dataset 1.47.0 on the same URL list; its own stats give the time. */
+async function img2datasetRun(listFile, n) {
+  const out = `${OUT}/img2dataset-run`;
+  rmSync(out, { recursive: true, force: true }); // it skips finished shards otherwise
+  const t0 = performance.now();
+  await runProgram(`${VENV}/bin/img2dataset`, [
+    '--url_list', listFile, '--input_format', 'txt', '--output_folder', out,
+    '--resize_mode', 'keep_ratio', '--image_size', String(THUMB),
+    '--processes_count', '2', '--thread_count', '16', '--number_sample_per_shard', '100',
+    '--output_format', 'files',
+  ], { logFile: `${OUT}/img2dataset.log`, env: { WANDB_MODE: 'disabled' } });
+  const wall = (performance.now() - t0) / 1000;
+  const stats = readdirSync(out).filter((f) => f.endsWith('_stats.json'))
+    .map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')));
+  const successes = stats.reduce((a, s) => a + s.successes, 0);
+  const seconds = Math.max(...stats.map((s) => s.end_time)) - Math.min(...stats.map((s) => s.start_time));
+  if (successes !== n) console.log(`  note: img2dataset: ${successes} of ${n} succeeded (see bench/out/img2dataset.log)`);
+  return { n, successes, seconds: round(seconds, 2), wall_seconds: round(wall, 2),
+    img_s: round(successes / seconds, 1), wall_img_s: round(successes / wall, 1) };
+}
+
+/** Native decode at thumbnail scale of the same files, one process per core. */
+async function nativeLimit(dir) {
+  const outp = await runProgram(`${VENV}/bin/python`, [
+    `${root}bench/native_limit.py`, dir, '--size', String(THUMB), '--procs', String(os.cpus().length), '--runs', String(RUNS),
+  ]);
+  const r = JSON.parse(outp.trim().split('\n').pop());
+  return r.runs.map((s) => ({ n: r.n, seconds: round(s, 2), img_s: round(r.n / s, 1) }));
+}
+
+// ---------------------------------------------------------------- cancel
+
+/**
+ * CANCELS collections from a source answering after CANCEL_LATENCY_MS; each
+ * is cancelled at a seeded random point 0.3..3 s after Collect (at the first
+ * moment from then on that the source has an image request in flight). /stats is
+ * polled every 5 ms from just before the Cancel click; the time is from the
+ * click (the page's click event) to the poll from which on the source reports
+ * no image request in flight (the middle of that poll's round trip).
+ */
+async function cancelRuns(browser, app) {
+  const source = await startSource(sourceFlags(CANCEL_MAX, PHOTO, ['--latency-ms', String(CANCEL_LATENCY_MS)]));
+  try {
+    await prewarm(source, CANCEL_MAX, { parallel: 8 });
+    const random = seededRandom(CANCEL_SEED);
+    const { page, close } = await newPage(browser);
+    const samples = [];
+    try {
+      await page.goto(`${app.url}/?provider=urls&urls=${encodeURIComponent(source.listUrl(CANCEL_MAX))}&max=${CANCEL_MAX}`);
+      await page.waitForFunction(() => globalThis.__bench.ttiAt !== null, null, { timeout: 30_000 });
+      for (let i = 0; i < CANCELS; i++) {
+        const delay = 300 + random() * 2700;
+        await source.reset();
+        await page.click('[data-testid=collect]');
+        const clicked = performance.now();
+        await page.waitForFunction(() => !document.querySelector('[data-testid=cancel]').disabled, null, { timeout: 10_000, polling: 10 });
+        await sleep(Math.max(0, delay - 100 - (performance.now() - clicked)));
+        // Poll /stats every 5 ms from 100 ms before the click until 300 ms after Cancelled.
+        const polls = [];
+        let polling = true;
+        const poller = (async () => {
+          while (polling) {
+            const sent = epochMs();
+            const st = await source.stats();
+            polls.push({ at: (sent + epochMs()) / 2, inFlight: st.image_in_flight, requests: st.image_requests });
+            await sleep(5);
+          }
+        })();
+        await sleep(Math.max(0, delay - (performance.now() - clicked)));
+        // The workers download in bursts between decodes: wait for the next
+        // moment with an image request in flight (at most 3 s), so every
+        // sample measures aborting real requests.
+        const waitUntil = performance.now() + 3000;
+        while (!(polls.at(-1)?.inFlight > 0) && performance.now() < waitUntil) await sleep(2);
+        await page.click('[data-testid=cancel]');
+        await page.waitForFunction(
+          () => (document.querySelector('[data-testid=status]')?.textContent ?? '').startsWith('Cancelled'),
+          null, { timeout: 10_000, polling: 20 });
+        const clickEpoch = await page.evaluate(() => globalThis.__bench.cancelClickEpoch);
+        // Wait until in flight has been 0 for 300 ms (at most 30 s).
+        const until = performance.now() + 30_000;
+        while (performance.now() < until) {
+          const busy = polls.findLast((p) => p.inFlight > 0);
+          if (!busy || (polls.at(-1).at - busy.at > 300 && polls.at(-1).at > clickEpoch + 300)) break;
+          await sleep(20);
+        }
+        polling = false;
+        await poller;
+        const atClick = polls.findLast((p) => p.at <= clickEpoch) ?? polls[0];
+        const after = polls.filter((p) => p.at > clickEpoch);
+        const lastBusy = after.findLastIndex((p) => p.inFlight > 0);
+        const zero = after[lastBusy + 1] ?? null;
+        const ms = zero === null ? null : lastBusy < 0 ? 0 : zero.at - clickEpoch;
+        samples.push({
+          delay_ms: Math.round(delay), in_flight_at_click: atClick.inFlight, requested_before: atClick.requests,
+          ms: round(ms, 1), polls: polls.length,
+          requests_after_click: zero ? zero.requests - atClick.requests : null,
+          requests_after_zero: zero ? polls.at(-1).requests - zero.requests : null,
+        });
+        log(`  cancel ${i + 1}/${CANCELS}: after ${Math.round(delay)} ms, ${atClick.inFlight} in flight -> 0 in ${round(ms, 1)} ms`);
+      }
+    } finally {
+      await close();
+    }
+    const ms = samples.map((s) => s.ms).filter((x) => x !== null);
+    const busy = samples.filter((s) => s.in_flight_at_click > 0 && s.ms !== null).map((s) => s.ms);
+    return {
+      count: samples.length, latency_ms: CANCEL_LATENCY_MS, seed: CANCEL_SEED,
+      p50_ms: round(percentile(ms, 50), 1), p95_ms: round(percentile(ms, 95), 1), max_ms: round(Math.max(...ms), 1),
+      with_requests_in_flight: busy.length,
+      busy_p50_ms: round(percentile(busy, 50), 1), busy_p95_ms: round(percentile(busy, 95), 1),
+      never_reached_zero: samples.length - ms.length,
+      requests_after_click: samples.reduce((a, s) => a + (s.requests_after_click ?? 0), 0),
+      requests_after_zero: samples.reduce((a, s) => a + (s.requests_after_zero ?? 0), 0),
+      samples,
+    };
+  } finally {
+    await source.stop();
+  }
+}
+
+// ---------------------------------------------------------------- size, tti
+
+function gzKb(file) {
+  return gzipSync(readFileSync(file), { level: 9 }).length / 1024;
+}
+
+function sizes(dir) {
+  const files = readdirSync(dir);
+  const app = files.filter((f) => /^app-[0-9a-f]+(_bg\.wasm|\.js)$/.test(f));
+  const worker = files.filter((f) => /^worker(_bg\.wasm|\.js|_loader\.js)$/.test(f));
+  if (app.length !== 2 || worker.length < 2) throw new Error(`unexpected files in ${dir}: ${files.join(', ')}`);
+  const per = Object.fromEntries([...app, ...worker].map((f) => [f.replace(/-[0-9a-f]{16}/, '-HASH'), round(gzKb(join(dir, f)), 1)]));
+  const sum = (list) => round(list.reduce((a, f) => a + gzKb(join(dir, f)), 0), 1);
+  return { app_gz_kb: sum(app), worker_gz_kb: sum(worker), files_gz_kb: per };
+}
+
+async function tti(browser, app) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const { page, close } = await newPage(browser);
+    try {
+      await page.goto(`${app.url}/`);
+      await page.waitForFunction(() => globalThis.__bench.ttiAt !== null, null, { timeout: 30_000 });
+      runs.push(await page.evaluate(() => globalThis.__bench.ttiAt));
+    } finally {
+      await close();
+    }
+  }
+  return runs;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  for (const need of [`${RELEASE_DIST}/index.html`, `${root}target/debug/local-source`, `${root}target/debug/serve-app`, `${VENV}/bin/img2dataset`]) {
+    if (!existsSync(need)) throw new Error(`${need} is missing: run \`make bench\` (it builds and installs what the benchmark needs)`);
+  }
+  const results = {
+    date: new Date().toISOString(),
+    command: [process.env.BENCH_QUICK ? `BENCH_QUICK=${process.env.BENCH_QUICK}` : null,
+      process.env.BENCH_RUNS ? `BENCH_RUNS=${process.env.BENCH_RUNS}` : null,
+      process.env.BENCH_ONLY ? `BENCH_ONLY=${process.env.BENCH_ONLY}` : null,
+      process.env.MAKELEVEL ? 'make bench' : 'node bench/run.mjs'].filter(Boolean).join(' '),
+    quick: QUICK, runs: RUNS, build: 'release (make dist: trunk build --release, wasm-opt of npm binaryen@132.0.0), served by serve-app',
+    machine: machine(),
+    throughput: null, decode: null, decode_note: 'not measured yet: the worker has no createImageBitmap path',
+    memory: null, memory_note: 'not measured yet: waiting for the page to publish globalThis.__collectorMetrics',
+    responsiveness: null, cancel: null, size: null, scale: null, panel: null, panel_note: 'the panel does not exist yet',
+    errors: [],
+  };
+  const attempt = async (name, fn) => {
+    if (ONLY && ['size', 'throughput', 'scale', 'cancel'].includes(name) && !ONLY.includes(name)) return;
+    try { await fn(); } catch (e) {
+      console.log(`[bench] ${name} FAILED: ${e.stack || e}`);
+      results.errors.push(`${name}: ${String(e.message || e).split('\n')[0]}`);
+    }
+  };
+  log(`runs=${RUNS}${QUICK ? ', quick (workloads / 10)' : ''}; load ${results.machine.load_at_start.join(' ')}`);
+
+  const browser = await launch();
+  const app = await startProcess('serve-app', ['--dir', RELEASE_DIST]);
+  try {
+    await attempt('size', async () => {
+      const s = sizes(RELEASE_DIST);
+      const runs = await tti(browser, app);
+      results.size = { ...s, tti_ms: round(median(runs), 0), tti_runs_ms: runs.map((x) => round(x, 0)) };
+      log(`size: app ${s.app_gz_kb} KB gz, worker ${s.worker_gz_kb} KB gz, tti ${results.size.tti_ms} ms`);
+    });
+
+    // Throughput, responsiveness and the first two scale points: one source.
+    const scale = [];
+    await attempt('throughput', async () => {
+      const source = await startSource(sourceFlags(N, PHOTO));
+      try {
+        const filesDir = `${OUT}/files-jpeg-${N}-${PHOTO.min}-${PHOTO.max}`;
+        const t = performance.now();
+        const { urls, bytes } = await prewarm(source, N, { saveDir: filesDir });
+        log(`prewarm: ${urls.length} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
+        const listFile = `${OUT}/urls-${N}.txt`;
+        writeFileSync(listFile, `${urls.join('\n')}\n`);
+
+        const ours = [];
+        for (let i = 0; i < RUNS; i++) {
+          ours.push(await pageCollection(browser, app, source.listUrl(N), N));
+          log(`ours ${i + 1}/${RUNS}: ${JSON.stringify(ours.at(-1))}`);
+        }
+        const peer = [];
+        await attempt('img2dataset', async () => {
+          for (let i = 0; i < RUNS; i++) {
+            peer.push(await img2datasetRun(listFile, N));
+            log(`img2dataset ${i + 1}/${RUNS}: ${JSON.stringify(peer.at(-1))}`);
+          }
+        });
+        let limit = [];
+        await attempt('limit', async () => {
+          limit = await nativeLimit(filesDir);
+          log(`native limit: ${JSON.stringify(limit)}`);
+        });
+        const oursImgS = median(ours.map((r) => r.img_s));
+        const peerImgS = median(peer.map((r) => r.img_s));
+        results.throughput = {
+          n: N, images: `JPEG only, long side ${PHOTO.min}..${PHOTO.max} px (${PHOTO.min}x768 .. ${PHOTO.max}x3000), ${round(bytes / 2 ** 20, 0)} MB`,
+          thumbnail_px: THUMB,
+          ours_img_s: oursImgS, img2dataset_img_s: peerImgS,
+          ratio: oursImgS && peerImgS ? round(oursImgS / peerImgS, 2) : null,
+          limit_img_s: median(limit.map((r) => r.img_s)),
+          img2dataset_wall_img_s: median(peer.map((r) => r.wall_img_s)),
+          runs: { ours, img2dataset: peer, limit },
+        };
+        results.responsiveness = {
+          n: N,
+          longest_task_ms: round(median(ours.map((r) => r.longest_task_ms)), 0),
+          long_task_total_ms: round(median(ours.map((r) => r.long_task_total_ms)), 0),
+          fps: round(median(ours.map((r) => r.fps)), 1),
+        };
+        const scaleEntry = (n, runs, extra = {}) => ({
+          n, seconds: round(median(runs.map((r) => r.seconds)), 2), img_s: round(median(runs.map((r) => r.img_s)), 1),
+          peak_mb: median(runs.map((r) => r.collector_peak_mb)),
+          js_heap_peak_mb: round(median(runs.map((r) => r.js_heap_peak_mb)), 1),
+          images: `JPEG, long side ${PHOTO.min}..${PHOTO.max} px`, ...extra,
+        });
+        const small = [];
+        for (let i = 0; i < RUNS; i++) {
+          small.push(await pageCollection(browser, app, source.listUrl(SCALE_NS[0]), SCALE_NS[0]));
+          log(`scale ${SCALE_NS[0]} ${i + 1}/${RUNS}: ${small.at(-1).seconds} s`);
+        }
+        scale.push(scaleEntry(SCALE_NS[0], small), scaleEntry(N, ours, { note: 'the throughput runs' }));
+      } finally {
+        await source.stop();
+      }
+    });
+
+    await attempt('scale', async () => {
+      const source = await startSource(sourceFlags(BIG_N, BIG_SIDES));
+      try {
+        const t = performance.now();
+        const { bytes } = await prewarm(source, BIG_N);
+        log(`prewarm: ${BIG_N} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
+        const runs = [];
+        for (let i = 0; i < RUNS; i++) {
+          runs.push(await pageCollection(browser, app, source.listUrl(BIG_N), BIG_N));
+          log(`scale ${BIG_N} ${i + 1}/${RUNS}: ${runs.at(-1).seconds} s`);
+        }
+        scale.push({
+          n: BIG_N, seconds: round(median(runs.map((r) => r.seconds)), 2), img_s: round(median(runs.map((r) => r.img_s)), 1),
+          peak_mb: median(runs.map((r) => r.collector_peak_mb)),
+          js_heap_peak_mb: round(median(runs.map((r) => r.js_heap_peak_mb)), 1),
+          images: `JPEG, long side ${BIG_SIDES.min}..${BIG_SIDES.max} px`,
+          note: `smaller images (long side ${BIG_SIDES.min}..${BIG_SIDES.max} px instead of ${PHOTO.min}..${PHOTO.max}) so the run fits the time budget; its seconds are not comparable with the other sizes'`,
+        });
+      } finally {
+        await source.stop();
+      }
+    });
+    results.scale = scale.length ? scale : null;
+
+    await attempt('cancel', async () => {
+      results.cancel = await cancelRuns(browser, app);
+      log(`cancel: p50 ${results.cancel.p50_ms} ms, p95 ${results.cancel.p95_ms} ms`);
+    });
+  } finally {
+    await app.stop();
+    await browser.close();
+  }
+
+  results.machine.load_at_end = os.loadavg().map((x) => round(x, 2));
+  results.seconds = Math.round((Date.now() - started) / 1000);
+  if (results.errors.length === 0) delete results.errors;
+  const where = writeReports(results, { quick: QUICK, root });
+  printTable(results);
+  console.log(`\n[bench] wrote ${where.join(' and ')} in ${results.seconds} s`);
+}
+
+main().catch((e) => {
+  console.error(e.stack || e);
+  process.exit(1);
+});
