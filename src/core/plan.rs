@@ -7,7 +7,6 @@
 //! halves after slow ones, and backs off when memory runs short. It always
 //! stays within [`MIN_CHUNK`, `MAX_CHUNK`]. Times are passed in as numbers.
 
-use serde::{Deserialize, Serialize};
 
 /// The smallest chunk.
 pub const MIN_CHUNK: usize = 1;
@@ -18,17 +17,9 @@ pub const FAST_MS: f64 = 1_000.0;
 /// A chunk taking longer than this (ms) halves the size.
 pub const SLOW_MS: f64 = 10_000.0;
 
-/// How short of memory the page is (reported by the memory watcher).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Pressure {
-    /// Enough memory.
-    #[default]
-    Normal,
-    /// Above the warning level: take smaller bites.
-    Warning,
-    /// Above the critical level: one image at a time.
-    Critical,
-}
+/// How short of memory the page is: the planner takes smaller bites at
+/// `Warning` and one image at a time at `Critical`.
+pub use crate::core::pressure::PressureLevel as Pressure;
 
 /// Chooses the size of the next chunk from how the previous ones went.
 #[derive(Clone, Debug)]

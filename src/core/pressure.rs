@@ -217,28 +217,31 @@ pub struct MemoryReading {
     pub page_wasm: u64,
     /// The workers' wasm linear memories, added up.
     pub workers_wasm: u64,
-    /// Bytes held by the thumbnail cache (already part of the other figures).
+    /// Bytes held by the thumbnail cache (decoded bitmaps: outside the JS
+    /// heap and wasm memory).
     pub cache_bytes: u64,
 }
 
 impl MemoryReading {
-    /// The figure the level machine watches.
+    /// The figure the level machine watches: the larger of two views.
     ///
-    /// `ua_specific` when the browser gave it, since it covers the whole page
-    /// and its workers. Otherwise `js_heap_used + page_wasm + workers_wasm`:
-    /// `performance.memory`'s used heap does not include wasm memory, and the
-    /// workers' heaps are not in it at all, so the wasm memories are added.
-    /// A missing heap figure counts as 0. `cache_bytes` is not added, since
-    /// those bytes are already inside the other figures.
+    /// - The sum `js_heap_used + page_wasm + workers_wasm + cache_bytes`:
+    ///   `performance.memory`'s used heap includes neither wasm memory nor the
+    ///   workers, and the cache's bitmaps live outside both. It is fresh every
+    ///   second. A missing heap figure counts as 0.
+    /// - `ua_specific` (`measureUserAgentSpecificMemory`), which covers the page
+    ///   and its workers but arrives only after a garbage collection, so it
+    ///   can be seconds old.
+    ///
+    /// Taking the larger keeps a stale figure from hiding a rise.
     pub fn total(&self) -> u64 {
-        match self.ua_specific {
-            Some(bytes) => bytes,
-            None => self
-                .js_heap_used
-                .unwrap_or(0)
-                .saturating_add(self.page_wasm)
-                .saturating_add(self.workers_wasm),
-        }
+        let sum = self
+            .js_heap_used
+            .unwrap_or(0)
+            .saturating_add(self.page_wasm)
+            .saturating_add(self.workers_wasm)
+            .saturating_add(self.cache_bytes);
+        sum.max(self.ua_specific.unwrap_or(0))
     }
 }
 
@@ -382,7 +385,7 @@ mod tests {
     }
 
     #[test]
-    fn memory_reading_total_prefers_the_user_agent_figure() {
+    fn memory_reading_total_is_the_larger_of_the_sum_and_the_user_agent_figure() {
         let mut r = MemoryReading {
             js_heap_used: Some(100),
             js_heap_total: Some(200),
@@ -392,9 +395,11 @@ mod tests {
             workers_wasm: 70,
             cache_bytes: 50,
         };
-        assert_eq!(r.total(), 200);
+        assert_eq!(r.total(), 250);
         r.ua_specific = Some(999);
         assert_eq!(r.total(), 999);
+        r.ua_specific = Some(10);
+        assert_eq!(r.total(), 250, "a stale, lower figure does not hide a rise");
         assert_eq!(MemoryReading::default().total(), 0);
     }
 }

@@ -23,6 +23,8 @@ use crate::ui::thumbs;
 use crate::core::protocol::{tile_key, FromWorker};
 use crate::core::record::CollectionRecord;
 use crate::web::collector::{self, CollectionHandle, Phase, Report};
+use crate::core::pressure::PressureLevel;
+use crate::web::sampler::{self, Sampler};
 use crate::web::store::{self, RecordWriter};
 use crate::web::worker_bridge::{PoolEvent, WorkerPool};
 use web_sys::IdbDatabase;
@@ -35,6 +37,10 @@ pub struct View {
     pub expected: RwSignal<u32>,
     pub items: RwSignal<Vec<GalleryItem>>,
     pub notices: RwSignal<Vec<String>>,
+    /// The memory pressure level, and the banner's sentence while intake
+    /// waits for memory.
+    pub pressure: RwSignal<PressureLevel>,
+    pub banner: RwSignal<Option<String>>,
 }
 
 #[component]
@@ -60,6 +66,8 @@ pub fn App() -> impl IntoView {
         expected: RwSignal::new(0),
         items: RwSignal::new(Vec::new()),
         notices: RwSignal::new(Vec::new()),
+        pressure: RwSignal::new(PressureLevel::Normal),
+        banner: RwSignal::new(None),
     };
     let pool = WorkerPool::default();
     let current: Rc<RefCell<Option<CollectionHandle>>> = Rc::new(RefCell::new(None));
@@ -72,10 +80,43 @@ pub fn App() -> impl IntoView {
     let form_error = RwSignal::new(String::new());
     let ready = RwSignal::new(false);
 
-    // The thumbnail cache follows the settings.
+    // The thumbnail cache follows the settings and the memory pressure:
+    // half the budget at warning, a quarter at critical.
     thumbs::configure(pool.clone(), settings.with_untracked(|s| s.thumb_px));
-    Effect::new(move |_| thumbs::set_budget(settings.with(|s| s.cache_budget_mb) as u64 * 1024 * 1024));
+    Effect::new(move |_| {
+        let budget = settings.with(|s| s.cache_budget_mb) as u64 * 1024 * 1024;
+        thumbs::set_budget(match view.pressure.get() {
+            PressureLevel::Normal => budget,
+            PressureLevel::Warning => budget / 2,
+            PressureLevel::Critical => budget / 4,
+        });
+    });
     route_pool_events(&pool, current.clone());
+    let sampler = {
+        let current = current.clone();
+        let (warning, critical) = settings.with_untracked(|s| (s.warning_mb, s.critical_mb));
+        Sampler::start(warning, critical, 1_000, || thumbs::stats().bytes, move |change| {
+            let level = change.to;
+            let at = clock_time();
+            view.notices.update(|n| n.push(format!("{at} {change}.")));
+            view.pressure.set(level);
+            match level {
+                PressureLevel::Critical => view.banner.set(Some(format!(
+                    "Memory is high ({change}). Collecting is paused until memory falls below the warning line; the thumbnail cache was cut to a quarter."
+                ))),
+                PressureLevel::Normal => view.banner.set(None),
+                PressureLevel::Warning => {}
+            }
+            if let Some(handle) = current.borrow().as_ref() {
+                handle.pressure(level);
+            }
+        })
+    };
+    let sampler = StoredValue::new_local(Rc::new(sampler));
+    Effect::new(move |_| {
+        let (warning, critical) = settings.with(|s| (s.warning_mb, s.critical_mb));
+        sampler.with_value(|s| s.set_lines(warning, critical));
+    });
 
     let collect = {
         let current = current.clone();
@@ -83,6 +124,7 @@ pub fn App() -> impl IntoView {
         let records = records.clone();
         let db = db.clone();
         let next_id = next_id.clone();
+        let active = active.clone();
         move || {
             let choice = match form.choice() {
                 Ok(c) => c,
@@ -133,18 +175,54 @@ pub fn App() -> impl IntoView {
             });
             let report: Rc<dyn Fn(Report)> = Rc::new(move |r| batch.push(r));
             let writer = records.borrow().clone();
-            *current.borrow_mut() = Some(collector::start(id, choice, s, pool.clone(), writer, report));
+            let handle = collector::start(id, choice, s, pool.clone(), writer, report);
+            if view.banner.get_untracked().is_some() {
+                handle.pressure(PressureLevel::Critical);
+            }
+            *current.borrow_mut() = Some(handle);
         }
     };
-    let cancel = move || {
-        if let Some(handle) = current.borrow().as_ref() {
-            handle.cancel();
+    let cancel = {
+        let current = current.clone();
+        move || {
+            if let Some(handle) = current.borrow().as_ref() {
+                handle.cancel();
+            }
+        }
+    };
+    // Clear: stop, forget the shown collection (records, and originals no
+    // other collection uses), empty the cache, and stop the workers so their
+    // memory is freed.
+    let clear = {
+        let db = db.clone();
+        let active = active.clone();
+        let pool = pool.clone();
+        move || {
+            if let Some(old) = current.borrow_mut().take() {
+                old.cancel();
+            }
+            let shown = active.replace(0);
+            thumbs::clear();
+            pool.stop();
+            sampler::forget_workers();
+            view.items.set(Vec::new());
+            view.counts.set(Counts::default());
+            view.phase.set(None);
+            view.notices.set(Vec::new());
+            if let (Some(db), true) = (db.borrow().clone(), shown != 0) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(e) = store::forget_collection(&db, shown).await {
+                        view.notices.update(|n| n.push(format!("The collection could not be deleted: {e}.")));
+                    }
+                });
+            }
         }
     };
     // Page-thread state (Rc) lives in local stored values; the callbacks that
     // Leptos hands around only carry their (Copy) handles.
     let collect = StoredValue::new_local(Rc::new(collect) as Rc<dyn Fn()>);
     let cancel = StoredValue::new_local(Rc::new(cancel) as Rc<dyn Fn()>);
+    let clear = StoredValue::new_local(Rc::new(clear) as Rc<dyn Fn()>);
 
     // Open the store, show the last collection, then start if the link says so.
     wasm_bindgen_futures::spawn_local(async move {
@@ -156,6 +234,7 @@ pub fn App() -> impl IntoView {
                 if let Some(last) = collections.iter().max_by_key(|c| c.id) {
                     if !link.autostart {
                         restore(view, &opened, last).await;
+                        active.set(last.id);
                     }
                 }
                 *db.borrow_mut() = Some(opened);
@@ -170,7 +249,8 @@ pub fn App() -> impl IntoView {
 
     let on_collect = Callback::new(move |()| collect.get_value()());
     let on_cancel = Callback::new(move |()| cancel.get_value()());
-    let running = Signal::derive(move || view.phase.get() == Some(Phase::Collecting));
+    let on_clear = Callback::new(move |()| clear.get_value()());
+    let running = Signal::derive(move || matches!(view.phase.get(), Some(Phase::Collecting | Phase::Paused)));
 
     view! {
         <header class="top">
@@ -178,7 +258,11 @@ pub fn App() -> impl IntoView {
             <SettingsDialog settings=settings />
         </header>
         <main>
-            <SearchForm form=form ready=ready.into() running=running on_collect=on_collect on_cancel=on_cancel error=form_error />
+            <Show when=move || view.banner.get().is_some()>
+                <p class="banner" data-testid="banner" role="alert">{move || view.banner.get()}</p>
+            </Show>
+            <SearchForm form=form ready=ready.into() running=running on_collect=on_collect on_cancel=on_cancel
+                on_clear=on_clear error=form_error />
             <StatusPanel view=view />
             <Gallery items=view.items />
         </main>
@@ -193,6 +277,14 @@ fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHan
     wasm_bindgen_futures::spawn_local(async move {
         use futures::StreamExt;
         while let Some(event) = rx.next().await {
+            if let PoolEvent::Message {
+                worker,
+                msg: FromWorker::ChunkDone { wasm_bytes, .. } | FromWorker::Remade { wasm_bytes, .. },
+                ..
+            } = &event
+            {
+                sampler::worker_wasm(*worker, *wasm_bytes);
+            }
             match event {
                 PoolEvent::Message { msg: FromWorker::Remade { key, result, .. }, pixels, .. } => {
                     thumbs::remade(key, result, pixels)
@@ -241,6 +333,12 @@ async fn restore(view: View, db: &IdbDatabase, collection: &CollectionRecord) {
     view.notices.update(|n| {
         n.push(format!("Restored “{}”: {} collected.", collection.name, counts.collected))
     });
+}
+
+/// "21:40:03", the page's local time, for log lines.
+fn clock_time() -> String {
+    let d = js_sys::Date::new_0();
+    format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds())
 }
 
 fn default_provider() -> &'static str {

@@ -128,6 +128,7 @@ pub fn SearchForm(
     running: Signal<bool>,
     on_collect: Callback<()>,
     on_cancel: Callback<()>,
+    on_clear: Callback<()>,
     error: RwSignal<String>,
 ) -> impl IntoView {
     let provider = form.provider;
@@ -175,6 +176,8 @@ pub fn SearchForm(
                 <button data-testid="collect" type="submit" class="primary" disabled=move || !ready.get()>"Collect"</button>
                 <button data-testid="cancel" type="button" disabled=move || !running.get()
                     on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button data-testid="clear" type="button" title="Forget this collection and free its memory and storage"
+                    on:click=move |_| on_clear.run(())>"Clear"</button>
             </div>
             <Show when=move || api_index().is_some()>
                 <label class="row small">

@@ -15,7 +15,7 @@ pub fn StatusPanel(view: View) -> impl IntoView {
     let max = move || {
         let c = counts.get();
         match view.phase.get() {
-            Some(Phase::Collecting) => view.expected.get().max(c.seen),
+            Some(Phase::Collecting | Phase::Paused) => view.expected.get().max(c.seen),
             _ => c.seen,
         }
     };
@@ -26,6 +26,7 @@ pub fn StatusPanel(view: View) -> impl IntoView {
             None => "Ready".to_string(),
             Some(Phase::Collecting) => format!("Collecting — {} of {} settled; {tally}", settled(), max()),
             Some(Phase::Done) => format!("Done — {tally}"),
+            Some(Phase::Paused) => format!("Paused — memory is high; {tally}"),
             Some(Phase::Cancelled) => format!("Cancelled — {tally}"),
             Some(Phase::Stopped(why)) => format!("Stopped — {why}"),
         }

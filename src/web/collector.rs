@@ -19,6 +19,7 @@ use crate::core::hosts::{pool_size, share};
 use crate::core::image_check::filter_size;
 use crate::core::ledger::{Counts, Ledger, Settled};
 use crate::core::plan::ChunkPlanner;
+use crate::core::pressure::PressureLevel;
 use crate::core::protocol::{Checks, Chunk, Collected, FetchRules, FromWorker, JobItem, Outcome, ToWorker};
 use crate::core::record::ItemRecord;
 use crate::core::retry::{Decision, Failure, RetryPolicy};
@@ -33,6 +34,8 @@ use crate::web::worker_bridge::{PoolEvent, WorkerPool};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Phase {
     Collecting,
+    /// Intake waits for memory to fall below the warning line.
+    Paused,
     Done,
     Cancelled,
     /// It could not go on; the sentence says why.
@@ -58,6 +61,7 @@ enum Event {
     SourceAnswer(Result<Answer, String>),
     SourceRetry,
     Cancel,
+    Pressure(PressureLevel),
 }
 
 /// The handle the page keeps to a running collection.
@@ -69,6 +73,11 @@ impl CollectionHandle {
     /// Cancel: every request of the collection is aborted at once.
     pub fn cancel(&self) {
         let _ = self.events.unbounded_send(Event::Cancel);
+    }
+
+    /// The memory pressure level changed.
+    pub fn pressure(&self, level: PressureLevel) {
+        let _ = self.events.unbounded_send(Event::Pressure(level));
     }
 
     /// Something the worker pool said (the page routes them here).
@@ -134,6 +143,9 @@ struct Run {
     records: RecordWriter,
     /// Set when intake stopped (storage full): why.
     stopped: Option<String>,
+    /// Intake waits: memory passed the critical line and has not yet
+    /// fallen below the warning line.
+    paused: bool,
 }
 
 impl Run {
@@ -172,6 +184,7 @@ impl Run {
             candidates: HashMap::new(),
             records,
             stopped: None,
+            paused: false,
         }
     }
 
@@ -188,6 +201,7 @@ impl Run {
                     self.pump();
                 }
                 Event::Pool(e) => self.pool_event(e),
+                Event::Pressure(level) => self.pressure(level),
             }
         }
     }
@@ -204,7 +218,7 @@ impl Run {
         }
         let workers = self.busy.len();
         let low_water = self.planner.size() * workers * 2;
-        while !self.source_busy && !self.source_done && self.taken < self.max() && self.queue.len() < low_water {
+        while !self.paused && !self.source_busy && !self.source_done && self.taken < self.max() && self.queue.len() < low_water {
             match self.source.next(self.max() - self.taken) {
                 Step::Fetch(req) => {
                     self.source_busy = true;
@@ -228,7 +242,25 @@ impl Run {
         self.finish_if_settled();
     }
 
+    fn pressure(&mut self, level: PressureLevel) {
+        self.planner.pressure(level);
+        let paused = match level {
+            PressureLevel::Critical => true,
+            PressureLevel::Normal => false,
+            PressureLevel::Warning => self.paused,
+        };
+        if paused != self.paused && !self.ended {
+            self.paused = paused;
+            (self.report)(Report::Phase(if paused { Phase::Paused } else { Phase::Collecting }));
+            self.pump();
+        }
+    }
+
     fn dispatch(&mut self) {
+        if self.paused {
+            self.counts();
+            return;
+        }
         for worker in 0..self.busy.len() {
             if self.busy[worker].is_some() || self.queue.is_empty() {
                 continue;

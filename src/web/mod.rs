@@ -1,13 +1,15 @@
 //! Browser glue: the thin layer that does the I/O `core` asks for.
 //!
 //! - page side: [`worker_bridge`] (the one place that talks to workers),
-//!   [`collector`] (drives a collection), [`source_fetch`] (provider requests);
+//!   [`collector`] (drives a collection), [`source_fetch`] (provider requests),
+//!   [`sampler`] (memory readings and pressure levels);
 //! - both: [`store`] (originals in Cache Storage, records in IndexedDB);
 //! - worker side: [`worker`] (the worker's entry and job runner) and
 //!   [`download`] (fetch with AbortSignal and deadlines).
 
 pub mod collector;
 pub mod download;
+pub mod sampler;
 pub mod source_fetch;
 pub mod store;
 pub mod worker;

@@ -184,6 +184,26 @@ pub async fn load_items(db: &IdbDatabase, collection: u32) -> Result<Vec<ItemRec
     Ok(all.iter().filter_map(|v| v.as_string()).filter_map(|s| serde_json::from_str(&s).ok()).collect())
 }
 
+/// Deletes a collection: its records, and the originals no other stored
+/// collection uses.
+pub async fn forget_collection(db: &IdbDatabase, collection: u32) -> Result<(), StoreError> {
+    let mine: Vec<String> =
+        load_items(db, collection).await?.into_iter().filter_map(|r| r.collected.map(|c| c.sha256)).collect();
+    let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
+    let all = done(&tx.object_store(ITEMS).map_err(store_error)?.get_all().map_err(store_error)?).await?;
+    let others: std::collections::HashSet<String> = all
+        .unchecked_into::<Array>()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .filter_map(|s| serde_json::from_str::<ItemRecord>(&s).ok())
+        .filter(|r| r.collection != collection)
+        .filter_map(|r| r.collected.map(|c| c.sha256))
+        .collect();
+    let unused: Vec<String> = mine.into_iter().filter(|h| !others.contains(h)).collect();
+    delete_collection(db, collection).await?;
+    delete_originals(&unused).await
+}
+
 /// Saves a collection's record.
 pub async fn put_collection(db: &IdbDatabase, c: &CollectionRecord) -> Result<(), StoreError> {
     let tx = db.transaction_with_str_and_mode(COLLECTIONS, IdbTransactionMode::Readwrite).map_err(store_error)?;

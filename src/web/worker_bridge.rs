@@ -79,6 +79,15 @@ impl WorkerPool {
         self.len() == 0
     }
 
+    /// Stops every worker at once (their memory is freed); `ensure` starts
+    /// new ones when work comes again.
+    pub fn stop(&self) {
+        let workers = std::mem::take(&mut self.inner.borrow_mut().workers);
+        for w in workers {
+            w.worker.terminate();
+        }
+    }
+
     /// Where the pool's events go from now on (the current collection).
     pub fn listen(&self, sender: UnboundedSender<PoolEvent>) {
         self.inner.borrow_mut().listener = Some(sender);

@@ -50,7 +50,7 @@ export async function startApp() {
 export const chromiumArgs = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
-  '--enable-precise-memory-info',
+  '--enable-precise-memory-info', '--js-flags=--expose-gc',
 ];
 
 /** Headless Chromium. Worker and page errors are printed so failures explain themselves. */

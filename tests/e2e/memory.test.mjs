@@ -77,3 +77,119 @@ test('a reload during a collection loses no stored original, and the restored ti
     await source.stop();
   }
 });
+
+const metrics = (page) => page.evaluate(() => globalThis.__collectorMetrics);
+/** The page's JS heap right after a full garbage collection, with its wasm and its workers' wasm. */
+const atRest = (page) => page.evaluate(() => {
+  gc();
+  gc();
+  const m = globalThis.__collectorMetrics;
+  return { heap: performance.memory.usedJSHeapSize, page_wasm: m.page_wasm, workers_wasm: m.workers_wasm };
+});
+
+async function setSetting(page, field, value) {
+  const input = page.locator(`[data-testid=setting-${field}]`);
+  await input.fill(String(value));
+  await input.press('Tab');
+}
+
+test('memory past the critical line pauses intake behind a banner; below the warning line it resumes', async () => {
+  const source = await startSource(['--count', '400', '--latency-ms', '50', '--max-side', '600']);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '150', autostart: '1' })}`);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=counts-collected]')?.textContent) >= 5,
+      null, { timeout: 60_000, polling: 50 });
+    await page.click('[data-testid=settings-open]');
+    await setSetting(page, 'warning_mb', 1);
+    await setSetting(page, 'critical_mb', 2);
+    await page.waitForSelector('[data-testid=banner]', { timeout: 5_000 });
+    assert.match(await page.textContent('[data-testid=banner]'), /passed the critical line/);
+    await statusReaches(page, 'Paused', 5_000);
+    await sleep(1500); // what was in flight finishes
+    const paused = (await source.stats()).image_requests;
+    await sleep(1000);
+    assert.equal((await source.stats()).image_requests, paused, 'no new downloads while paused');
+    assert.equal((await metrics(page)).level, 'critical');
+
+    await setSetting(page, 'critical_mb', 8000);
+    await setSetting(page, 'warning_mb', 4000);
+    await page.waitForSelector('[data-testid=banner]', { state: 'detached', timeout: 5_000 });
+    assert.equal(await statusReaches(page, ['Done', 'Stopped'], 120_000), 'Done — 150 collected, 0 failed');
+    const log = await page.textContent('[data-testid=notices]');
+    assert.match(log, /\d\d:\d\d:\d\d memory \d+ MB passed the critical line \(2 MB\)/);
+    assert.match(log, /fell below the warning line/);
+    await page.close();
+  } finally {
+    await source.stop();
+  }
+});
+
+test('Clear frees the cache, the workers and the stored collection', async () => {
+  const source = await startSource(['--count', '200', '--max-side', '1200']);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '5' })}`);
+    // A first small collection, cleared, warms the page up (compiled code,
+    // first allocations): "before" is the page at rest after that.
+    await page.click('[data-testid=collect]');
+    await statusReaches(page, 'Done');
+    await page.click('[data-testid=clear]');
+    await sleep(1200);
+    const idle = await atRest(page);
+    await page.fill('[data-testid=max]', '100');
+    await page.click('[data-testid=collect]');
+    assert.equal(await statusReaches(page, ['Done', 'Stopped']), 'Done — 100 collected, 0 failed');
+    await sleep(1200);
+    const busy = await metrics(page);
+    busy.heap = busy.js_heap_used;
+    assert.ok(busy.cache_bytes > 0 && busy.workers_wasm > 0, 'the collection used the cache and workers');
+    assert.ok((await storage(page)).originals.length === 100);
+
+    await page.click('[data-testid=clear]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=thumb]').length === 0);
+    assert.equal((await counts(page)).seen, 0);
+    await sleep(1200);
+    assert.equal((await metrics(page)).cache_bytes, 0, 'the cache is empty');
+    const cleared = await atRest(page);
+    assert.equal(cleared.workers_wasm, 0, 'the workers were stopped');
+    const used = (m) => m.heap + m.page_wasm + m.workers_wasm;
+    assert.ok(used(cleared) <= used(idle) * 1.2,
+      `memory fell back to within 20% of before (${JSON.stringify(idle)} before, ${JSON.stringify(busy)} busy, ${JSON.stringify(cleared)} after)`);
+    await page.waitForFunction(async () => (await (await caches.open('collector-originals-v1')).keys()).length === 0,
+      null, { timeout: 5_000, polling: 100 });
+    await page.close();
+  } finally {
+    await source.stop();
+  }
+});
+
+test('scrolling back during a collection: the visible thumbnails are made again before the queued chunks finish', async () => {
+  const source = await startSource(['--count', '700', '--latency-ms', '40', '--max-side', '500']);
+  try {
+    const page = await browser.newPage();
+    // A cache of 2 MB holds about ten thumbnails: the first rows are long evicted.
+    await withSettings(page, { cache_budget_mb: 2 });
+    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '600', autostart: '1' })}`);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=counts-collected]')?.textContent) >= 150,
+      null, { timeout: 120_000, polling: 100 });
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight / 2));
+    await sleep(300);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const started = Date.now();
+    await page.waitForFunction(() => {
+      const h = window.innerHeight;
+      const visible = [...document.querySelectorAll('[data-testid=thumb][data-state=collected]')]
+        .filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > 0 && r.top < h; });
+      return visible.length > 0 && visible.every((t) => t.dataset.drawn === 'true');
+    }, null, { timeout: 30_000, polling: 50 });
+    const status = await page.textContent('[data-testid=status]');
+    assert.match(status, /^Collecting/, `the visible tiles were drawn while the collection still ran (${Date.now() - started} ms)`);
+    const c = await counts(page);
+    assert.ok(c.collected < 600, 'chunks were still queued');
+    await page.click('[data-testid=cancel]');
+    await page.close();
+  } finally {
+    await source.stop();
+  }
+});
