@@ -229,7 +229,7 @@ export function machine() {
   try { chromiumVersion = execFileSync('/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch {}
   return {
     cpu: model, cores, cpu_mhz: mhz ? Number(mhz) : null, mem_total_mb: memTotal,
-    free_m: free.trim(), kernel: os.release(), node: process.version, chromium: chromiumVersion,
+    free_m: free.trimEnd(), kernel: os.release(), node: process.version, chromium: chromiumVersion,
     load_at_start: os.loadavg().map((x) => round(x, 2)),
   };
 }

@@ -86,10 +86,10 @@ function markdown(r) {
 
 Measurements, not tests: \`make bench\` runs them (never \`make test\`, never
 CI) and rewrites this file and \`bench/results.json\`. Every figure is the
-median of ${r.runs} runs (\`BENCH_RUNS\`); \`BENCH_QUICK=1\` runs every workload
+median of ${r.runs} run${r.runs === 1 ? '' : 's'} (\`BENCH_RUNS\`, default 3); \`BENCH_QUICK=1\` runs every workload
 about 10× smaller and writes to \`bench/out/\` instead of here.
 
-Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.quick ? ' **QUICK run: workloads / 10.**' : ''}
+Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.quick ? ' **QUICK run: workloads / 10.**' : ''}${Math.max(...r.machine.load_at_start, ...r.machine.load_at_end) > 1.5 ? `\n**The machine was busy** (load average ${r.machine.load_at_start[0]} at the start, ${r.machine.load_at_end[0]} at the end, on ${r.machine.cores} cores: other builds): these figures are lower than an idle machine gives.` : ''}
 
 ## Results
 
@@ -154,7 +154,8 @@ ${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
   \`performance.memory.usedJSHeapSize\` (\`--enable-precise-memory-info\`),
   sampled every 250 ms — it does not include the workers or wasm memory
   outside the page's heap.
-- **decode**, **memory**, **panel**: not measured yet (${r.decode_note}; ${r.memory_note}; ${r.panel_note}).
+- **decode** (the worker has no \`createImageBitmap\` path yet), **memory** (waits for the
+  page's \`globalThis.__collectorMetrics\`), **panel** (does not exist yet): not measured yet.
 ${r.errors ? `\n**Errors in this run**: ${r.errors.join('; ')}\n` : ''}
 ## Machine
 

@@ -207,6 +207,13 @@ pub fn parse_retry_after(value: &str, now_unix_ms: f64) -> Option<u64> {
 /// The reason phrase of common HTTP status codes, or `""` for others.
 pub fn status_text(status: u16) -> &'static str {
     match status {
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         402 => "Payment Required",
