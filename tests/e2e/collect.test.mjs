@@ -1,20 +1,12 @@
 // The walking skeleton, end to end: query → workers → thumbnails; Cancel.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSource, startApp, launch, statusReaches, thumbnails, counts, sleep } from './harness.mjs';
+import { appAndBrowser, startSource, statusReaches, thumbnails, counts, sleep } from './harness.mjs';
 
-let app, browser;
-before(async () => {
-  app = await startApp();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const env = appAndBrowser();
 
 const link = (source, params) =>
-  `${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, ...params })}`;
+  `${env.app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, ...params })}`;
 
 test('a query with max 40 yields exactly what the source reports, as real thumbnails', async () => {
   const source = await startSource(['--count', '400', '--max-side', '1600']);
@@ -22,7 +14,7 @@ test('a query with max 40 yields exactly what the source reports, as real thumbn
     const reported = (await source.search('lake', 1)).total;
     assert.ok(reported > 0, 'the source has lake images');
     const expected = Math.min(reported, 40);
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     await page.goto(link(source, { q: 'lake', max: '40', autostart: '1' }));
     const status = await statusReaches(page, ['Done', 'Stopped']);
     assert.equal(status, `Done — ${expected} collected, 0 failed`);
@@ -54,7 +46,7 @@ test('a query with max 40 yields exactly what the source reports, as real thumbn
 test('Cancel stops requests at once, keeps what was collected, and a new Collect works', async () => {
   const source = await startSource(['--count', '600', '--latency-ms', '50', '--max-side', '800']);
   try {
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     await page.goto(link(source, { q: '', max: '500', autostart: '1' }));
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=counts-collected]')?.textContent) >= 5,
       null, { timeout: 60_000, polling: 50 });
@@ -86,7 +78,7 @@ test('Cancel stops requests at once, keeps what was collected, and a new Collect
 test('Collect during a collection replaces it', async () => {
   const source = await startSource(['--count', '300', '--latency-ms', '30', '--max-side', '800']);
   try {
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     await page.goto(link(source, { q: '', max: '200', autostart: '1' }));
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=counts-collected]')?.textContent) >= 3,
       null, { timeout: 60_000, polling: 50 });

@@ -4,6 +4,7 @@
 // - launch(): Debian's Chromium, headless, driven by playwright-core.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -132,3 +133,21 @@ export async function counts(page) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Registers the file's before/after hooks: one app server and one browser for
+ * all the tests of a file. Returns an object whose `app` and `browser` are set
+ * once the hooks ran.
+ */
+export function appAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.app = await startApp();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.app?.stop();
+  });
+  return env;
+}

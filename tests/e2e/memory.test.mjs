@@ -1,19 +1,11 @@
 // Bounded memory: the gallery is virtualized and draws from a small cache,
 // remaking thumbnails from the originals kept in browser storage; a reload
 // loses no stored original.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSource, startApp, launch, statusReaches, thumbnails, counts, sleep } from './harness.mjs';
+import { appAndBrowser, startSource, statusReaches, thumbnails, counts, sleep } from './harness.mjs';
 
-let app, browser;
-before(async () => {
-  app = await startApp();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const env = appAndBrowser();
 
 const withSettings = (page, settings) =>
   page.addInitScript((s) => localStorage.setItem('collector.settings', JSON.stringify(s)), settings);
@@ -33,9 +25,9 @@ const storage = (page) => page.evaluate(async () => {
 test('scrolling a 2 000-image collection top to bottom: every thumbnail that was visible has real pixels', async () => {
   const source = await startSource(['--count', '2100', '--max-side', '320', '--min-side', '120']);
   try {
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     await withSettings(page, { cache_budget_mb: 16 });
-    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '2000', autostart: '1' })}`);
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '2000', autostart: '1' })}`);
     assert.equal(await statusReaches(page, ['Done', 'Stopped'], 300_000), 'Done — 2000 collected, 0 failed');
     const rendered = await page.$$eval('[data-testid=thumb]', (t) => t.length);
     assert.ok(rendered < 200, `only rows near the viewport are in the page (${rendered} tiles)`);
@@ -53,8 +45,8 @@ test('scrolling a 2 000-image collection top to bottom: every thumbnail that was
 test('a reload during a collection loses no stored original, and the restored tiles draw from them', async () => {
   const source = await startSource(['--count', '400', '--latency-ms', '20', '--max-side', '600']);
   try {
-    const page = await browser.newPage();
-    const link = `${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '' })}`;
+    const page = await env.browser.newPage();
+    const link = `${env.app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '' })}`;
     await page.goto(`${link}&max=300&autostart=1`);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=counts-collected]')?.textContent) >= 30,
       null, { timeout: 60_000, polling: 50 });
@@ -96,8 +88,8 @@ async function setSetting(page, field, value) {
 test('memory past the critical line pauses intake behind a banner; below the warning line it resumes', async () => {
   const source = await startSource(['--count', '400', '--latency-ms', '50', '--max-side', '600']);
   try {
-    const page = await browser.newPage();
-    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '150', autostart: '1' })}`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '150', autostart: '1' })}`);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=counts-collected]')?.textContent) >= 5,
       null, { timeout: 60_000, polling: 50 });
     await page.click('[data-testid=settings-open]');
@@ -128,8 +120,8 @@ test('memory past the critical line pauses intake behind a banner; below the war
 test('Clear frees the cache, the workers and the stored collection', async () => {
   const source = await startSource(['--count', '200', '--max-side', '1200']);
   try {
-    const page = await browser.newPage();
-    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '5' })}`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '5' })}`);
     // A first small collection, cleared, warms the page up (compiled code,
     // first allocations): "before" is the page at rest after that.
     await page.click('[data-testid=collect]');
@@ -167,10 +159,10 @@ test('Clear frees the cache, the workers and the stored collection', async () =>
 test('scrolling back during a collection: the visible thumbnails are made again before the queued chunks finish', async () => {
   const source = await startSource(['--count', '700', '--latency-ms', '40', '--max-side', '500']);
   try {
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     // A cache of 2 MB holds about ten thumbnails: the first rows are long evicted.
     await withSettings(page, { cache_budget_mb: 2 });
-    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '600', autostart: '1' })}`);
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '600', autostart: '1' })}`);
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=counts-collected]')?.textContent) >= 150,
       null, { timeout: 120_000, polling: 100 });
     await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight / 2));

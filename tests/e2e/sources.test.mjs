@@ -1,20 +1,12 @@
 // Every source through the same collector: the MediaWiki- and Openverse-shaped
 // endpoints of the local source (only the base address differs from the real
 // services), a URL list from another 127.0.0.1 port, and a catalog.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { startSource, startApp, launch, statusReaches, thumbnails, counts } from './harness.mjs';
+import { appAndBrowser, startSource, statusReaches, thumbnails, counts } from './harness.mjs';
 
-let app, browser;
-before(async () => {
-  app = await startApp();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const env = appAndBrowser();
 
 /** A one-letter query that matches at least `n` images of the source. */
 async function queryMatching(source, n) {
@@ -29,8 +21,8 @@ test('300 images through the MediaWiki-shaped endpoint with 10% injected 429/500
   try {
     const q = await queryMatching(source, 300);
     await source.reset();
-    const page = await browser.newPage();
-    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'commons', api: `${source.url}/w/api.php`, q, max: '300', autostart: '1' })}`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'commons', api: `${source.url}/w/api.php`, q, max: '300', autostart: '1' })}`);
     const status = await statusReaches(page, ['Done', 'Stopped'], 240_000);
     assert.equal(status, 'Done — 300 collected, 0 failed');
     assert.equal((await thumbnails(page)).length, 300);
@@ -53,8 +45,8 @@ test('a URL list served from another 127.0.0.1 port is collected completely by a
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   try {
     const listUrl = `http://127.0.0.1:${server.address().port}/list.txt`;
-    const page = await browser.newPage();
-    await page.goto(`${app.url}/?${new URLSearchParams({ urls: listUrl, autostart: '1' })}`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ urls: listUrl, autostart: '1' })}`);
     assert.equal(await statusReaches(page, ['Done', 'Stopped']), 'Done — 30 collected, 0 failed');
     assert.equal(await page.inputValue('[data-testid=provider]'), 'urls');
     assert.equal((await thumbnails(page)).length, 30);
@@ -70,8 +62,8 @@ test('a pasted list with bad lines collects the good ones and says which lines w
   try {
     const urls = (await (await fetch(`${source.url}/api/urls.txt?max=5`)).text()).trim().split('\n');
     const text = [urls[0], 'javascript:alert(1)', urls[1], 'not a url', urls[2], urls[0]].join('\n');
-    const page = await browser.newPage();
-    await page.goto(`${app.url}/?provider=urls`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/?provider=urls`);
     await page.fill('[data-testid=url-list]', text);
     await page.click('[data-testid=collect]');
     assert.equal(await statusReaches(page, ['Done', 'Stopped']), 'Done — 3 collected, 0 failed');
@@ -89,12 +81,12 @@ test('a pasted list with bad lines collects the good ones and says which lines w
 test('a catalog by deep link, and the Openverse-shaped endpoint, collect what they list', async () => {
   const source = await startSource(['--count', '200', '--max-side', '900']);
   try {
-    const page = await browser.newPage();
-    await page.goto(`${app.url}/?${new URLSearchParams({ catalog: `${source.url}/catalog.json?max=20`, autostart: '1' })}`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ catalog: `${source.url}/catalog.json?max=20`, autostart: '1' })}`);
     assert.equal(await statusReaches(page, ['Done', 'Stopped']), 'Done — 20 collected, 0 failed');
 
     const q = await queryMatching(source, 30);
-    await page.goto(`${app.url}/?${new URLSearchParams({ provider: 'openverse', api: source.url, q, max: '30', autostart: '1' })}`);
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'openverse', api: source.url, q, max: '30', autostart: '1' })}`);
     assert.equal(await statusReaches(page, ['Done', 'Stopped']), 'Done — 30 collected, 0 failed');
     assert.equal((await thumbnails(page)).length, 30);
     await page.close();
