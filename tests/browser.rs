@@ -155,3 +155,18 @@ async fn a_collected_original_is_kept_and_its_thumbnail_made_again_from_storage(
         }
     }
 }
+
+#[wasm_bindgen_test]
+async fn a_paused_host_is_not_asked_until_its_pause_ends() {
+    let image = first_image().await;
+    let url = image["url"].as_str().unwrap().to_string();
+    let host = collector::core::hosts::host_of(&url).unwrap();
+    let (pool, mut rx) = pool();
+    let started = js_sys::Date::now();
+    pool.send(0, &ToWorker::PauseHost { host, for_ms: 1_500 });
+    pool.send(0, &chunk(vec![item(4, url)], FetchRules::default()));
+    let (report, _) = next_item(&mut rx).await;
+    assert!(matches!(report.outcome, Outcome::Collected(_)), "{:?}", report.outcome);
+    let waited = js_sys::Date::now() - started;
+    assert!(waited >= 1_500.0, "the download waited for the host's pause: {waited} ms");
+}

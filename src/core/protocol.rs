@@ -13,6 +13,8 @@ pub enum ToWorker {
     Chunk(Chunk),
     /// Abort everything of this collection now, and start nothing more of it.
     Cancel { collection: u32 },
+    /// Another worker was told to slow down by this host: wait too.
+    PauseHost { host: String, for_ms: u64 },
     /// Make a thumbnail again from the stored original with this SHA-256
     /// (it scrolled into view and is no longer cached). `key` is the tile's
     /// [`tile_key`].

@@ -422,6 +422,10 @@ impl Run {
                 }
                 FromWorker::StorageFull { reason } => self.stop_intake(reason),
                 FromWorker::HostPaused { host, for_ms } => {
+                    // The host is paused for every worker, not only the one it answered.
+                    for other in (0..self.busy.len()).filter(|w| *w != worker) {
+                        self.pool.send(other, &ToWorker::PauseHost { host: host.clone(), for_ms });
+                    }
                     (self.report)(Report::Notice(format!(
                         "{host} asked us to slow down; its downloads wait {:.1} s.",
                         for_ms as f64 / 1000.0

@@ -49,6 +49,7 @@ pub fn start() {
         match protocol::decode::<ToWorker>(&text) {
             Ok(ToWorker::Chunk(chunk)) => wasm_bindgen_futures::spawn_local(run_chunk(chunk)),
             Ok(ToWorker::Cancel { collection }) => cancel(collection),
+            Ok(ToWorker::PauseHost { host, for_ms }) => pause_host(&host, for_ms),
             Ok(ToWorker::Remake { key, sha256, thumb_px }) => {
                 wasm_bindgen_futures::spawn_local(remake(key, sha256, thumb_px))
             }
@@ -83,6 +84,15 @@ fn cancel(collection: u32) {
     for c in controllers {
         c.abort();
     }
+}
+
+/// Holds every download from `host` for `for_ms` (a later pause extends it).
+fn pause_host(host: &str, for_ms: u64) {
+    let until = super::now_ms() + for_ms as f64;
+    STATE.with_borrow_mut(|s| {
+        let at = s.paused.entry(host.to_string()).or_insert(0.0);
+        *at = at.max(until);
+    });
 }
 
 fn is_cancelled(collection: u32) -> bool {
@@ -149,11 +159,7 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_
             Decision::GiveUp(reason) => return (Outcome::Failed(reason), attempts, None),
             Decision::RetryIn { ms, pause_host } => {
                 if pause_host {
-                    let until = super::now_ms() + ms as f64;
-                    STATE.with_borrow_mut(|s| {
-                        let at = s.paused.entry(host.clone()).or_insert(0.0);
-                        *at = at.max(until);
-                    });
+                    self::pause_host(&host, ms);
                     post(&FromWorker::HostPaused { host: host.clone(), for_ms: ms }, None);
                 }
                 sleep_unless_cancelled(ms, chunk.collection).await;
