@@ -170,3 +170,22 @@ async fn a_paused_host_is_not_asked_until_its_pause_ends() {
     let waited = js_sys::Date::now() - started;
     assert!(waited >= 1_500.0, "the download waited for the host's pause: {waited} ms");
 }
+
+#[wasm_bindgen_test]
+async fn both_decoders_make_a_thumbnail_of_the_same_size_with_real_pixels() {
+    let image = first_image().await;
+    let mut sizes = Vec::new();
+    for browser_decoder in [true, false] {
+        let (pool, mut rx) = pool();
+        let checks = Checks { browser_decoder, ..Checks::default() };
+        let items = vec![item(20, image["url"].as_str().unwrap().into())];
+        pool.send(0, &ToWorker::Chunk(Chunk { collection: 1, chunk: 0, items, checks, rules: FetchRules::default() }));
+        let (report, pixels) = next_item(&mut rx).await;
+        let Outcome::Collected(c) = report.outcome else { panic!("not collected: {:?}", report.outcome) };
+        let bytes = js_sys::Uint8Array::new(&pixels.expect("pixels")).to_vec();
+        assert_eq!(bytes.len() as u32, c.thumb_width * c.thumb_height * 4);
+        assert!(bytes.chunks(4).any(|p| p != &bytes[0..4]), "real pixels ({browser_decoder})");
+        sizes.push((c.thumb_width, c.thumb_height));
+    }
+    assert_eq!(sizes[0], sizes[1]);
+}

@@ -52,6 +52,9 @@ pub struct Checks {
     /// Allowed formats by name ("jpeg", "png", "webp", "gif"); empty allows all.
     pub file_types: Vec<String>,
     pub thumb_px: u32,
+    /// Decode with the browser (`createImageBitmap`) rather than wasm.
+    #[serde(default)]
+    pub browser_decoder: bool,
 }
 
 impl Default for Checks {
@@ -66,6 +69,7 @@ impl Default for Checks {
             max_height: 0,
             file_types: Vec::new(),
             thumb_px: 256,
+            browser_decoder: true,
         }
     }
 }

@@ -60,6 +60,10 @@ pub struct Settings {
     pub critical_mb: u32,
     /// Memory for cached thumbnails, in MB.
     pub cache_budget_mb: u32,
+    /// Who decodes images for thumbnails: "browser" (`createImageBitmap` in
+    /// the worker, the default) or "wasm" (the `image` crate). The browser
+    /// path falls back to wasm for what it cannot decode.
+    pub decoder: String,
 }
 
 impl Default for Settings {
@@ -86,6 +90,7 @@ impl Default for Settings {
             warning_mb: 400,
             critical_mb: 800,
             cache_budget_mb: 128,
+            decoder: "browser".into(),
         }
     }
 }
@@ -335,6 +340,7 @@ impl Settings {
             .collect();
         fields.push(("file_types", FILE_TYPES_LABEL));
         fields.push(("licenses", LICENSES_LABEL));
+        fields.push(("decoder", "Decoder"));
         fields
     }
 
@@ -344,6 +350,7 @@ impl Settings {
         match field {
             "file_types" => "jpeg, png, webp, gif; empty = all".into(),
             "licenses" => "e.g. CC BY 4.0, CC0 1.0; empty = all".into(),
+            "decoder" => "browser or wasm".into(),
             _ => num_field(field).map_or(String::new(), |f| {
                 let zero = f.zero_means.map(|m| format!("0 = {m}")).unwrap_or_default();
                 match (f.unit.is_empty(), zero.is_empty()) {
@@ -361,6 +368,7 @@ impl Settings {
         match field {
             "file_types" => self.file_types.join(", "),
             "licenses" => self.licenses.join(", "),
+            "decoder" => self.decoder.clone(),
             _ => num_field(field).map_or(String::new(), |f| (f.get)(self).to_string()),
         }
     }
@@ -381,6 +389,13 @@ impl Settings {
                 self.licenses = parse_licenses(value)?;
                 Ok(())
             }
+            "decoder" => match value.trim().to_ascii_lowercase().as_str() {
+                d @ ("browser" | "wasm") => {
+                    self.decoder = d.to_string();
+                    Ok(())
+                }
+                _ => Err("Decoder must be \"browser\" (createImageBitmap) or \"wasm\" (the image crate).".into()),
+            },
             _ => {
                 let Some(num) = num_field(field) else {
                     return Err(format!("There is no setting called \"{field}\"."));
@@ -479,6 +494,9 @@ impl Settings {
         match parse_file_types(&settings.file_types.join(",")) {
             Ok(types) => settings.file_types = types,
             Err(_) => settings.file_types = defaults.file_types.clone(),
+        }
+        if settings.decoder != "browser" && settings.decoder != "wasm" {
+            settings.decoder = defaults.decoder.clone();
         }
         match parse_licenses(&settings.licenses.join(",")) {
             Ok(licenses) => settings.licenses = licenses,
@@ -596,6 +614,16 @@ fn parse_licenses(text: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_decoder_is_browser_or_wasm() {
+        let mut s = Settings::default();
+        assert_eq!(s.get("decoder"), "browser");
+        s.set("decoder", " WASM ").unwrap();
+        assert_eq!(s.decoder, "wasm");
+        assert!(s.set("decoder", "gpu").unwrap_err().starts_with("Decoder must be"));
+        assert_eq!(s.decoder, "wasm");
+    }
 
     #[test]
     fn hints_name_units_and_what_zero_means() {

@@ -19,6 +19,36 @@ pub struct Thumbnail {
     pub rgba: Vec<u8>,
 }
 
+/// The image's size once its EXIF orientation is applied (a quarter turn
+/// swaps width and height). Reads the header only.
+pub fn oriented_size(bytes: &[u8], header: &Header) -> (u32, u32) {
+    use image::metadata::Orientation::{Rotate270, Rotate270FlipH, Rotate90, Rotate90FlipH};
+    let turned = ImageReader::with_format(Cursor::new(bytes), header.format.image_format())
+        .into_decoder()
+        .ok()
+        .and_then(|mut d| d.orientation().ok())
+        .is_some_and(|o| matches!(o, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH));
+    if turned {
+        (header.height, header.width)
+    } else {
+        (header.width, header.height)
+    }
+}
+
+/// The thumbnail size of a `width`×`height` image: its long side fits
+/// `thumb_px`, the aspect is kept, nothing is enlarged, no side is 0.
+pub fn fit(width: u32, height: u32, thumb_px: u32) -> (u32, u32) {
+    let long = width.max(height).max(1);
+    let side = thumb_px.max(1);
+    if long <= side {
+        return (width.max(1), height.max(1));
+    }
+    let scale = side as f64 / long as f64;
+    let w = ((width as f64 * scale).round() as u32).clamp(1, side);
+    let h = ((height as f64 * scale).round() as u32).clamp(1, side);
+    (w, h)
+}
+
 /// Decodes `bytes` (already checked into `header`) and makes the thumbnail.
 pub fn make_thumbnail(bytes: &[u8], header: &Header, thumb_px: u32) -> Result<Thumbnail, String> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), header.format.image_format());
@@ -73,6 +103,22 @@ pub(crate) mod tests {
             // Real pixels: the gradient differs from corner to corner.
             assert_ne!(&t.rgba[0..4], &t.rgba[t.rgba.len() - 4..]);
         }
+    }
+
+    #[test]
+    fn fit_keeps_the_aspect_and_never_enlarges() {
+        assert_eq!(fit(4000, 3000, 256), (256, 192));
+        assert_eq!(fit(3000, 4000, 256), (192, 256));
+        assert_eq!(fit(100, 50, 256), (100, 50));
+        assert_eq!(fit(10_000, 1, 256), (256, 1));
+        assert_eq!(fit(0, 0, 256), (1, 1));
+    }
+
+    #[test]
+    fn oriented_size_is_the_header_size_without_exif() {
+        let bytes = encoded(ImageFormat::Jpeg, 300, 200);
+        let header = check(&bytes, &Checks::default()).unwrap();
+        assert_eq!(oriented_size(&bytes, &header), (300, 200));
     }
 
     #[test]

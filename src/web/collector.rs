@@ -526,5 +526,6 @@ pub fn checks_of(s: &Settings) -> Checks {
         max_height: s.max_height,
         file_types: s.file_types.clone(),
         thumb_px: s.thumb_px,
+        browser_decoder: s.decoder != "wasm",
     }
 }

@@ -4,9 +4,11 @@
 //!   [`collector`] (drives a collection), [`source_fetch`] (provider requests),
 //!   [`sampler`] (memory readings and pressure levels);
 //! - both: [`store`] (originals in Cache Storage, records in IndexedDB);
-//! - worker side: [`worker`] (the worker's entry and job runner) and
-//!   [`download`] (fetch with AbortSignal and deadlines).
+//! - worker side: [`worker`] (the worker's entry and job runner),
+//!   [`download`] (fetch with AbortSignal and deadlines) and [`browser_decode`]
+//!   (thumbnails by `createImageBitmap`).
 
+pub mod browser_decode;
 pub mod collector;
 pub mod download;
 pub mod sampler;

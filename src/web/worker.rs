@@ -17,10 +17,11 @@ use wasm_bindgen::JsCast;
 use web_sys::{AbortController, DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::core::hosts::host_of;
-use crate::core::image_check::{check, Refusal};
+use crate::core::image_check::{check, Header, Refusal};
 use crate::core::protocol::{self, Checks, Chunk, Collected, FromWorker, ItemReport, JobItem, Outcome, ToWorker};
 use crate::core::retry::{Decision, RetryPolicy};
 use crate::core::thumbnail::make_thumbnail;
+use crate::web::browser_decode;
 use crate::web::download::{fetch_once, AttemptError};
 use crate::web::store::{get_original, put_original, StoreError};
 
@@ -180,7 +181,7 @@ async fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, 
         Ok(h) => h,
         Err(r) => return (refusal(r), attempts, None),
     };
-    let thumb = match make_thumbnail(&bytes, &header, chunk.checks.thumb_px) {
+    let (thumb_width, thumb_height, pixels) = match thumbnail(&bytes, &header, chunk.checks.thumb_px, chunk.checks.browser_decoder).await {
         Ok(t) => t,
         Err(reason) => return (Outcome::Failed(reason), attempts, None),
     };
@@ -198,19 +199,31 @@ async fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, 
             false
         }
     };
-    // One copy out of wasm memory into a buffer the page then owns (transferred).
-    let pixels = js_sys::Uint8Array::from(thumb.rgba.as_slice()).buffer();
     let collected = Collected {
         width: header.width,
         height: header.height,
         format: header.format.name().into(),
         bytes: bytes.len() as u64,
         sha256,
-        thumb_width: thumb.width,
-        thumb_height: thumb.height,
+        thumb_width,
+        thumb_height,
         stored,
     };
     (Outcome::Collected(collected), attempts, Some(pixels))
+}
+
+/// Makes the thumbnail: by the browser when asked (falling back to the `image`
+/// crate for what it cannot decode), else by the `image` crate. The pixels
+/// come back in a JS buffer, ready to transfer.
+async fn thumbnail(bytes: &[u8], header: &Header, thumb_px: u32, browser: bool) -> Result<(u32, u32, js_sys::ArrayBuffer), String> {
+    if browser {
+        if let Ok(t) = browser_decode::thumbnail(bytes, header, thumb_px).await {
+            return Ok((t.width, t.height, t.pixels));
+        }
+    }
+    let thumb = make_thumbnail(bytes, header, thumb_px)?;
+    // One copy out of wasm memory into a buffer the page then owns (transferred).
+    Ok((thumb.width, thumb.height, js_sys::Uint8Array::from(thumb.rgba.as_slice()).buffer()))
 }
 
 /// Makes a thumbnail again from a stored original.
@@ -222,13 +235,12 @@ async fn remake(key: u64, sha256: String, thumb_px: u32) {
             .ok_or_else(|| "its original is no longer in browser storage".to_string())?;
         let checks = Checks { max_bytes: u64::MAX, max_side: u32::MAX, max_pixels: u64::MAX, ..Checks::default() };
         let header = check(&bytes, &checks).map_err(|r| r.to_string())?;
-        make_thumbnail(&bytes, &header, thumb_px)
+        thumbnail(&bytes, &header, thumb_px, true).await
     }
     .await;
     match made {
-        Ok(thumb) => {
-            let pixels = js_sys::Uint8Array::from(thumb.rgba.as_slice()).buffer();
-            let msg = FromWorker::Remade { key, result: Ok((thumb.width, thumb.height)), wasm_bytes: wasm_bytes() };
+        Ok((width, height, pixels)) => {
+            let msg = FromWorker::Remade { key, result: Ok((width, height)), wasm_bytes: wasm_bytes() };
             post(&msg, Some(pixels));
         }
         Err(reason) => post(&FromWorker::Remade { key, result: Err(reason), wasm_bytes: wasm_bytes() }, None),
