@@ -27,7 +27,7 @@ build:
 ## The release build, in dist-release/ (the tests use the debug dist/).
 ## Trunk runs wasm-opt for --release: it must be npm's binaryen@132.0.0
 ## (package.json), first on PATH. Debian's binaryen (v108) breaks the
-## wasm-bindgen output (see /work/shared/TOOLCHAIN.md).
+## wasm-bindgen output: the page fails at start in __wbindgen_init_externref_table.
 dist: setup
 	@[ -x node_modules/.bin/wasm-opt ] || npm ci --no-audit --no-fund --loglevel=error
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" trunk build --release --offline --dist dist-release
@@ -37,7 +37,7 @@ dist: setup
 ## per figure; BENCH_QUICK=1 makes every workload about 10x smaller.
 bench:
 	@scripts/setup.sh test
-	$(MAKE) build source dist
+	$(MAKE) source dist
 	@[ -x bench/venv/bin/img2dataset ] || { python3 -m venv bench/venv && bench/venv/bin/pip install -q img2dataset==1.47.0; }
 	node bench/run.mjs
 

@@ -108,19 +108,21 @@ export async function launch() {
 }
 
 /**
- * The page's memory reading, sampled every 250 ms while a collection runs;
- * the run keeps the peak of each field (null fields are not kept).
- * THE place to add the collector's own reading once the page publishes
- * `globalThis.__collectorMetrics`: fill `collector_mb` from it, and the
- * `memory` field and the `peak_mb` of `scale` follow.
+ * The page's memory readings, sampled every 250 ms while a collection runs;
+ * the run keeps the peak of each field (null fields are not kept). The one
+ * place that reads memory: `collector_mb` feeds the `memory` field and the
+ * `peak_mb` of `scale`.
  * (Serialised into the page: it must not use anything from this module.)
  */
 export function memorySample() {
+  const m = globalThis.__collectorMetrics;
   return {
-    // Page thread's JS heap only (not the workers', not wasm memory outside it).
+    // Page thread's JS heap only (not the workers', not wasm memory).
     js_heap_mb: globalThis.performance?.memory ? performance.memory.usedJSHeapSize / 1048576 : null,
-    // e.g. globalThis.__collectorMetrics?.memory_mb ?? null
-    collector_mb: null,
+    // The collector's own figure (src/web/sampler.rs, published once a second):
+    // page JS heap + page wasm + workers' wasm + thumbnail cache, or
+    // measureUserAgentSpecificMemory() when that is larger.
+    collector_mb: m && Number.isFinite(m.total) ? m.total / 1048576 : null,
   };
 }
 

@@ -31,7 +31,7 @@ function rows(r) {
     out.push(['', 'limit: native reduced decode, all cores', fmt(t.limit_img_s, ' img/s')]);
   } else out.push(['throughput', '', 'failed (see errors)']);
   out.push(['decode', '', r.decode === null ? r.decode_note : JSON.stringify(r.decode)]);
-  out.push(['memory', '', r.memory === null ? r.memory_note : JSON.stringify(r.memory)]);
+  out.push(['memory', r.memory ? `peak during the ${r.memory.n}-image run` : '', r.memory === null ? r.memory_note : `${r.memory.peak_mb} MB`]);
   const q = r.responsiveness;
   out.push(['responsiveness', 'longest task', q ? fmt(q.longest_task_ms, ' ms') : 'failed']);
   out.push(['', 'long tasks, total', q ? fmt(q.long_task_total_ms, ' ms') : 'failed']);
@@ -148,14 +148,16 @@ ${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
   \`worker_loader.js\` in \`dist-release/\`. **tti_ms**: navigation start to
   the Collect button present (the app mounted) and enabled.
 - **scale**: collections of ${(r.scale ?? []).map((e) => e.n).join(', ')} images.${big ? ` The ${big.n}-image run uses
-  ${big.images.replace('JPEG, ', '')}: ${big.note}.` : ''} \`peak_mb\` waits
-  for the page's own memory readings (\`globalThis.__collectorMetrics\`);
-  until then \`js_heap_peak_mb\` is the page thread's
-  \`performance.memory.usedJSHeapSize\` (\`--enable-precise-memory-info\`),
-  sampled every 250 ms — it does not include the workers or wasm memory
-  outside the page's heap.
-- **decode** (the worker has no \`createImageBitmap\` path yet), **memory** (waits for the
-  page's \`globalThis.__collectorMetrics\`), **panel** (does not exist yet): not measured yet.
+  ${big.images.replace('JPEG, ', '')}: ${big.note}.` : ''} \`peak_mb\` is the
+  peak of the page's own memory figure, \`globalThis.__collectorMetrics.total\`
+  (page JS heap + page wasm + the workers' wasm + the thumbnail cache, or
+  \`measureUserAgentSpecificMemory()\` when larger; the page refreshes it
+  once a second), sampled every 250 ms; \`js_heap_peak_mb\` is the page
+  thread's \`performance.memory.usedJSHeapSize\` alone
+  (\`--enable-precise-memory-info\`). **memory** is \`peak_mb\` of the
+  ${t?.n ?? 1000}-image throughput runs.
+- **decode** (the worker has no \`createImageBitmap\` path yet) and **panel** (it does
+  not exist yet): not measured yet.${r.memory === null ? ' **memory**: not measured yet (no `globalThis.__collectorMetrics` in the page).' : ''}
 ${r.errors ? `\n**Errors in this run**: ${r.errors.join('; ')}\n` : ''}
 ## Machine
 

@@ -182,7 +182,9 @@ async function cancelRuns(browser, app) {
         const after = polls.filter((p) => p.at > clickEpoch);
         const lastBusy = after.findLastIndex((p) => p.inFlight > 0);
         const zero = after[lastBusy + 1] ?? null;
-        const ms = zero === null ? null : lastBusy < 0 ? 0 : zero.at - clickEpoch;
+        // Nothing in flight at the click or after it: 0. Otherwise up to the poll from
+        // which on nothing is in flight (an upper bound by at most one poll).
+        const ms = zero === null ? null : lastBusy < 0 && atClick.inFlight === 0 ? 0 : zero.at - clickEpoch;
         samples.push({
           delay_ms: Math.round(delay), in_flight_at_click: atClick.inFlight, requested_before: atClick.requests,
           ms: round(ms, 1), polls: polls.length,
@@ -269,7 +271,8 @@ async function main() {
       results.errors.push(`${name}: ${String(e.message || e).split('\n')[0]}`);
     }
   };
-  const workerSrc = ['src/web/worker.rs', 'src/core/thumbnail.rs'].map((f) => (existsSync(root + f) ? readFileSync(root + f, 'utf8') : '')).join('');
+  const workerSrc = readdirSync(`${root}src/web`).filter((f) => f.endsWith('.rs'))
+    .map((f) => readFileSync(`${root}src/web/${f}`, 'utf8')).join('');
   if (/create_image_bitmap|createImageBitmap/.test(workerSrc)) {
     console.log('[bench] note: the worker now mentions createImageBitmap; `decode` is still not measured (add it in bench/run.mjs)');
   }
@@ -328,7 +331,8 @@ async function main() {
         // Filled by itself once memorySample() (bench/lib.mjs) reads the collector's memory.
         const peak = median(ours.map((r) => r.collector_peak_mb));
         if (peak !== null) {
-          results.memory = { n: N, peak_mb: round(peak, 1) };
+          results.memory = { n: N, peak_mb: round(peak, 1),
+            reading: 'globalThis.__collectorMetrics.total (page JS heap + page wasm + workers wasm + thumbnail cache), sampled every 250 ms' };
           delete results.memory_note;
         }
         results.responsiveness = {
