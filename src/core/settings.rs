@@ -657,11 +657,12 @@ mod tests {
         assert_eq!(s.warning_mb, 400);
         assert_eq!(s.critical_mb, 800);
         assert_eq!(s.cache_budget_mb, 128);
+        assert_eq!(s.decoder, "browser");
         assert!(s.validate().is_empty(), "{:?}", s.validate());
 
         // Every field is listed once, and get/set know it.
         let fields = Settings::fields();
-        assert_eq!(fields.len(), 21);
+        assert_eq!(fields.len(), 22);
         for (name, label) in &fields {
             assert!(!label.is_empty());
             assert_eq!(fields.iter().filter(|(n, _)| n == name).count(), 1);
