@@ -9,8 +9,8 @@ import { newPage, sleep, round } from './lib.mjs';
 
 const MB = 1024 * 1024;
 
-/** RSS (bytes) of a process and all its descendants, from /proc. */
-export function treeRss(rootPid) {
+/** RSS (bytes) of the Chromium processes started by this node process, from /proc. */
+export function browserRss(rootPid = process.pid) {
   const parent = new Map();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -24,6 +24,9 @@ export function treeRss(rootPid) {
   for (const pid of parent.keys()) {
     if (!inTree(pid)) continue;
     try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chromium')) continue;
+    } catch { continue; }
+    try {
       const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
       if (m) rss += Number(m[1]) * 1024;
     } catch { /* gone */ }
@@ -33,9 +36,9 @@ export function treeRss(rootPid) {
 
 /**
  * One collection of `n` from the source's URL list with a cache budget (MB),
- * sampled every second. `browserPid` is the launched Chromium's pid.
+ * sampled every second.
  */
-export async function memoryRun(browser, browserPid, app, source, n, budgetMb) {
+export async function memoryRun(browser, app, source, n, budgetMb) {
   const { page, close } = await newPage(browser);
   try {
     await page.addInitScript((s) => localStorage.setItem('collector.settings', JSON.stringify(s)),
@@ -56,7 +59,7 @@ export async function memoryRun(browser, browserPid, app, source, n, budgetMb) {
           t: (Date.now() - started) / 1000,
           collected: s.collected,
           js_heap: s.m.js_heap_used, page_wasm: s.m.page_wasm, workers_wasm: s.m.workers_wasm, cache: s.m.cache_bytes,
-          rss: treeRss(browserPid),
+          rss: browserRss(),
         });
       }
       if (/^(Done|Cancelled|Stopped)/.test(s.status)) break;

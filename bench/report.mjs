@@ -6,13 +6,16 @@ const fmt = (v, unit = '') => (v === null || v === undefined ? 'not measured yet
 
 /** The targets of the issue: [name, value, test, text]. */
 function targets(r) {
-  const peak = r.scale?.map((s) => s.peak_mb).filter((x) => x !== null && x !== undefined) ?? [];
+  const scalePeaks = r.scale?.map((s) => s.peak_mb).filter((x) => x !== null && x !== undefined) ?? [];
+  const peak = r.memory?.peak_mb != null ? [r.memory.peak_mb] : scalePeaks;
   return [
     ['throughput ratio (ours / img2dataset)', r.throughput?.ratio ?? null, (v) => v >= 1.5, '≥ 1.5'],
     ['longest task during a 1 000-image run', r.responsiveness?.longest_task_ms ?? null, (v) => v <= 50, '≤ 50 ms', ' ms'],
     ['cancel p95', r.cancel?.p95_ms ?? null, (v) => v <= 100, '≤ 100 ms', ' ms'],
     ['page wasm + JS, gzip', r.size?.app_gz_kb ?? null, (v) => v <= 300, '≤ 300 KB', ' KB'],
-    ['peak memory', peak.length ? Math.max(...peak) : null, (v) => v <= 300, '≤ 300 MB', ' MB'],
+    ['peak memory (memory run)', peak.length ? Math.max(...peak) : null, (v) => v <= 300, '≤ 300 MB', ' MB'],
+    ['memory slope over the last half', r.memory?.slope_pct ?? null, (v) => v <= 5, '≤ 5 %', ' %'],
+    ['cache never over budget', r.memory ? (r.memory.cache_over_budget === false ? 'never over' : `${r.memory.cache_over_budget} MB over`) : null, (v) => v === 'never over', 'never'],
   ].map(([name, value, ok, target, unit = '']) => ({
     name, target, value: value === null ? 'not measured yet' : `${value}${unit}`,
     status: value === null ? 'not measured yet' : ok(value) ? 'met' : 'not met',
@@ -30,8 +33,20 @@ function rows(r) {
     out.push(['', 'ratio ours / img2dataset', fmt(t.ratio)]);
     out.push(['', 'limit: native reduced decode, all cores', fmt(t.limit_img_s, ' img/s')]);
   } else out.push(['throughput', '', 'failed (see errors)']);
-  out.push(['decode', '', r.decode === null ? r.decode_note : JSON.stringify(r.decode)]);
-  out.push(['memory', r.memory ? `peak during the ${r.memory.n}-image run` : '', r.memory === null ? r.memory_note : `${r.memory.peak_mb} MB`]);
+  const d = r.decode;
+  if (d) {
+    out.push(['decode', `image crate in the worker (${d.n} JPEGs)`, fmt(d.image_crate_img_s, ' img/s')]);
+    out.push(['', 'createImageBitmap with resize in the worker', fmt(d.create_image_bitmap_img_s, ' img/s')]);
+    out.push(['', 'default (the faster)', `${d.default} (${fmt(d.speedup, '×')})`]);
+  } else out.push(['decode', '', r.decode_note ?? 'failed']);
+  const mem = r.memory;
+  if (mem) {
+    out.push(['memory', `peak, ${mem.n} images, cache budget ${mem.cache_budget_mb} MB`, `${mem.peak_mb} MB (JS heap ${mem.peak_parts_mb.js_heap}, page wasm ${mem.peak_parts_mb.page_wasm}, workers wasm ${mem.peak_parts_mb.workers_wasm}, cache ${mem.peak_parts_mb.cache})`]);
+    out.push(['', 'growth over the last half, % of peak', fmt(mem.slope_pct, ' %')]);
+    out.push(['', 'cache over budget', mem.cache_over_budget === false ? 'never' : `${mem.cache_over_budget} MB at worst`]);
+    out.push(['', 'peak with the cache unbounded', fmt(mem.unbounded_peak_mb, ' MB')]);
+    out.push(['', 'browser RSS peak (bounded / unbounded)', `${mem.rss_peak_mb} MB / ${mem.unbounded_rss_peak_mb} MB`]);
+  } else out.push(['memory', '', r.memory_note ?? 'failed']);
   const q = r.responsiveness;
   out.push(['responsiveness', 'longest task', q ? fmt(q.longest_task_ms, ' ms') : 'failed']);
   out.push(['', 'long tasks, total', q ? fmt(q.long_task_total_ms, ' ms') : 'failed']);
@@ -89,7 +104,7 @@ CI) and rewrites this file and \`bench/results.json\`. Every figure is the
 median of ${r.runs} run${r.runs === 1 ? '' : 's'} (\`BENCH_RUNS\`, default 3); \`BENCH_QUICK=1\` runs every workload
 about 10× smaller and writes to \`bench/out/\` instead of here.
 
-Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.quick ? ' **QUICK run: workloads / 10.**' : ''}${Math.max(...r.machine.load_at_start, ...r.machine.load_at_end) > 1.5 ? `\n**The machine was busy** (load average ${r.machine.load_at_start[0]} at the start, ${r.machine.load_at_end[0]} at the end, on ${r.machine.cores} cores: other builds): these figures are lower than an idle machine gives.` : ''}
+Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.part_dates && new Set(Object.values(r.part_dates)).size > 1 ? `\nThis run measured only some parts; the others are kept from earlier runs: ${Object.entries(r.part_dates).map(([p, d]) => `${p} ${d}`).join(', ')}.` : ''}${r.quick ? ' **QUICK run: workloads / 10.**' : ''}${Math.max(...r.machine.load_at_start, ...r.machine.load_at_end) > 1.5 ? `\n**The machine was busy** (load average ${r.machine.load_at_start[0]} at the start, ${r.machine.load_at_end[0]} at the end, on ${r.machine.cores} cores: other builds): these figures are lower than an idle machine gives.` : ''}
 
 ## Results
 
@@ -154,10 +169,10 @@ ${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
   \`measureUserAgentSpecificMemory()\` when larger; the page refreshes it
   once a second), sampled every 250 ms; \`js_heap_peak_mb\` is the page
   thread's \`performance.memory.usedJSHeapSize\` alone
-  (\`--enable-precise-memory-info\`). **memory** is \`peak_mb\` of the
-  ${t?.n ?? 1000}-image throughput runs.
-- **decode** (the worker has no \`createImageBitmap\` path yet) and **panel** (it does
-  not exist yet): not measured yet.${r.memory === null ? ' **memory**: not measured yet (no `globalThis.__collectorMetrics` in the page).' : ''}
+  (\`--enable-precise-memory-info\`).
+- **memory**: ${r.memory ? `${r.memory.n} images (${r.memory.images}) collected from the URL list with the default ${r.memory.cache_budget_mb} MB cache budget, then again with the budget at 4 096 MB (unbounded for this run) as the baseline; one sample a second. ${r.memory.reading}.` : 'not measured in this run.'}
+- **decode**: ${r.decode ? `${r.decode.how}; ${r.decode.n} images.` : 'not measured in this run.'}
+- **panel** (it does not exist yet): not measured yet.
 ${r.errors ? `\n**Errors in this run**: ${r.errors.join('; ')}\n` : ''}
 ## Machine
 
@@ -172,6 +187,7 @@ ${m.free_m}
 }
 
 /** Writes the JSON and the Markdown; a quick run writes under bench/out/. */
+// (Parts kept from an earlier run carry that run's date in `part_dates`.)
 export function writeReports(r, { quick, root }) {
   const json = quick ? `${root}bench/out/results-quick.json` : `${root}bench/results.json`;
   const md = quick ? `${root}bench/out/BENCHMARKS-quick.md` : `${root}BENCHMARKS.md`;

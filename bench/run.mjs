@@ -5,7 +5,7 @@
 //   BENCH_RUNS=N   runs per figure, the median is reported (default 3)
 //   BENCH_QUICK=1  every workload about 10x smaller; writes to bench/out/
 //                  instead of bench/results.json and BENCHMARKS.md
-//   BENCH_ONLY=a,b only these parts (size, throughput, scale, cancel); for
+//   BENCH_ONLY=a,b only these parts (size, throughput, scale, cancel, decode, memory); for
 //                  development, writes to bench/out/ too
 //
 // Expects what `make bench` builds first: dist-release/ (make dist),
@@ -20,10 +20,11 @@ import {
   median, percentile, seededRandom, round, machine,
 } from './lib.mjs';
 import { writeReports, printTable } from './report.mjs';
+import { memoryRun, memoryFields } from './memory.mjs';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 3));
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
-const QUICK = process.env.BENCH_QUICK === '1' || ONLY !== null;
+const QUICK = process.env.BENCH_QUICK === '1';
 const DIV = QUICK ? 10 : 1;
 const RELEASE_DIST = `${root}dist-release`;
 const OUT = `${root}bench/out`;
@@ -41,6 +42,13 @@ const CANCEL_LATENCY_MS = 50;
 const CANCEL_MAX = 150; // candidates of each cancelled collection (it gets through ~30-50 in 3 s)
 const CANCEL_SEED = 20240601;
 const THUMB = 256;
+// The memory run of the bounded-memory issue: 2 000 images, 0.5-12 Mpx.
+const MEMORY_N = 2000 / DIV;
+const MEMORY_SIDES = { min: 820, max: 4000 }; // 820x615 = 0.5 Mpx .. 4000x3000 = 12 Mpx
+const MEMORY_BUDGET_MB = 128;
+const UNBOUNDED_MB = 4096; // the largest budget the settings take
+// Decode paths compared on the same images.
+const DECODE_N = 300 / DIV;
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -54,9 +62,10 @@ const sourceFlags = (count, sides, extra = []) => [
 // ---------------------------------------------------------------- our page
 
 /** One collection of `n` from a URL list, deep-linked with autostart; timed in the page. */
-async function pageCollection(browser, app, listUrl, n) {
+async function pageCollection(browser, app, listUrl, n, settings = null) {
   const { page, close } = await newPage(browser);
   try {
+    if (settings) await page.addInitScript((s) => localStorage.setItem('collector.settings', JSON.stringify(s)), settings);
     const link = `${app.url}/?provider=urls&urls=${encodeURIComponent(listUrl)}&max=${n}&autostart=1`;
     await page.goto(link);
     await page.waitForFunction(() => globalThis.__bench.doneAt !== null, null,
@@ -265,17 +274,12 @@ async function main() {
     errors: [],
   };
   const attempt = async (name, fn) => {
-    if (ONLY && ['size', 'throughput', 'scale', 'cancel'].includes(name) && !ONLY.includes(name)) return;
+    if (ONLY && !ONLY.includes(name)) return;
     try { await fn(); } catch (e) {
       console.log(`[bench] ${name} FAILED: ${e.stack || e}`);
       results.errors.push(`${name}: ${String(e.message || e).split('\n')[0]}`);
     }
   };
-  const workerSrc = readdirSync(`${root}src/web`).filter((f) => f.endsWith('.rs'))
-    .map((f) => readFileSync(`${root}src/web/${f}`, 'utf8')).join('');
-  if (/create_image_bitmap|createImageBitmap/.test(workerSrc)) {
-    console.log('[bench] note: the worker now mentions createImageBitmap; `decode` is still not measured (add it in bench/run.mjs)');
-  }
   log(`runs=${RUNS}${QUICK ? ', quick (workloads / 10)' : ''}; load ${results.machine.load_at_start.join(' ')}`);
 
   const browser = await launch();
@@ -328,13 +332,6 @@ async function main() {
           img2dataset_wall_img_s: median(peer.map((r) => r.wall_img_s)),
           runs: { ours, img2dataset: peer, limit },
         };
-        // Filled by itself once memorySample() (bench/lib.mjs) reads the collector's memory.
-        const peak = median(ours.map((r) => r.collector_peak_mb));
-        if (peak !== null) {
-          results.memory = { n: N, peak_mb: round(peak, 1),
-            reading: 'globalThis.__collectorMetrics.total (page JS heap + page wasm + workers wasm + thumbnail cache), sampled every 250 ms' };
-          delete results.memory_note;
-        }
         results.responsiveness = {
           n: N,
           longest_task_ms: round(median(ours.map((r) => r.longest_task_ms)), 0),
@@ -386,6 +383,51 @@ async function main() {
       results.cancel = await cancelRuns(browser, app);
       log(`cancel: p50 ${results.cancel.p50_ms} ms, p95 ${results.cancel.p95_ms} ms`);
     });
+
+    await attempt('decode', async () => {
+      const source = await startSource(sourceFlags(DECODE_N, PHOTO));
+      try {
+        await prewarm(source, DECODE_N);
+        const runsOf = async (decoder) => {
+          const runs = [];
+          for (let i = 0; i < RUNS; i++) {
+            runs.push(await pageCollection(browser, app, source.listUrl(DECODE_N), DECODE_N, { decoder }));
+            log(`decode ${decoder} ${i + 1}/${RUNS}: ${runs.at(-1).img_s} img/s`);
+          }
+          return runs;
+        };
+        const wasm = await runsOf('wasm');
+        const browserRuns = await runsOf('browser');
+        const wasmImgS = median(wasm.map((r) => r.img_s));
+        const browserImgS = median(browserRuns.map((r) => r.img_s));
+        results.decode = {
+          n: DECODE_N, images: `JPEG, long side ${PHOTO.min}..${PHOTO.max} px`,
+          image_crate_img_s: wasmImgS, create_image_bitmap_img_s: browserImgS,
+          default: browserImgS >= wasmImgS ? 'create_image_bitmap' : 'image_crate',
+          speedup: wasmImgS ? round(browserImgS / wasmImgS, 2) : null,
+          how: 'whole collections from the same local source (download + decode + thumbnail), all workers, the Decoder setting switched',
+        };
+        delete results.decode_note;
+      } finally {
+        await source.stop();
+      }
+    });
+
+    await attempt('memory', async () => {
+      const source = await startSource([...sourceFlags(MEMORY_N, MEMORY_SIDES), '--cache-mb', '512']);
+      try {
+        const bounded = await memoryRun(browser, app, source, MEMORY_N, MEMORY_BUDGET_MB);
+        log(`memory (budget ${MEMORY_BUDGET_MB} MB): ${bounded.samples.length} samples, ${bounded.end}`);
+        const unbounded = await memoryRun(browser, app, source, MEMORY_N, UNBOUNDED_MB);
+        log(`memory (unbounded): ${unbounded.samples.length} samples, ${unbounded.end}`);
+        results.memory = memoryFields(bounded, unbounded, MEMORY_N, MEMORY_BUDGET_MB);
+        results.memory.images = `JPEG, long side ${MEMORY_SIDES.min}..${MEMORY_SIDES.max} px (0.5-12 Mpx); one run each (it takes minutes)`;
+        delete results.memory_note;
+        log(`memory: ${JSON.stringify(results.memory)}`);
+      } finally {
+        await source.stop();
+      }
+    });
   } finally {
     await app.stop();
     await browser.close();
@@ -394,6 +436,22 @@ async function main() {
   results.machine.load_at_end = os.loadavg().map((x) => round(x, 2));
   results.seconds = Math.round((Date.now() - started) / 1000);
   if (results.errors.length === 0) delete results.errors;
+  // A partial run (BENCH_ONLY) keeps the other parts of the last full results,
+  // each part saying which run it came from.
+  const PARTS = ['throughput', 'decode', 'memory', 'responsiveness', 'cancel', 'size', 'scale', 'panel'];
+  results.part_dates = Object.fromEntries(PARTS.filter((p) => !ONLY || ONLY.includes(p) || (p === 'responsiveness' && ONLY.includes('throughput')))
+    .map((p) => [p, results.date]));
+  const previousFile = `${root}bench/results.json`;
+  if (ONLY && !QUICK && existsSync(previousFile)) {
+    const previous = JSON.parse(readFileSync(previousFile, 'utf8'));
+    for (const p of PARTS) {
+      if (results.part_dates[p]) continue;
+      results[p] = previous[p] ?? null;
+      if (previous[`${p}_note`]) results[`${p}_note`] = previous[`${p}_note`];
+      else delete results[`${p}_note`];
+      results.part_dates[p] = previous.part_dates?.[p] ?? previous.date;
+    }
+  }
   const where = writeReports(results, { quick: QUICK, root });
   printTable(results);
   console.log(`\n[bench] wrote ${where.join(' and ')} in ${results.seconds} s`);
