@@ -4,8 +4,11 @@
 // second: the page's JS heap, the wasm memory of page and workers, the cache's
 // bytes (all from globalThis.__collectorMetrics, published by
 // src/web/sampler.rs) and the RSS of the browser's processes from /proc.
-import { readFileSync, readdirSync } from 'node:fs';
-import { newPage, sleep, round } from './lib.mjs';
+import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { chromiumArgs, pageScript, sleep, round } from './lib.mjs';
 
 const MB = 1024 * 1024;
 
@@ -36,10 +39,21 @@ export function browserRss(rootPid = process.pid) {
 
 /**
  * One collection of `n` from the source's URL list with a cache budget (MB),
- * sampled every second.
+ * sampled every second. It runs in a browser profile on disk, as a user's is:
+ * a throwaway (incognito-like) context's storage quota is too small to keep
+ * 2 000 originals, and the app then stops intake, as it should.
  */
-export async function memoryRun(browser, app, source, n, budgetMb) {
-  const { page, close } = await newPage(browser);
+export async function memoryRun(app, source, n, budgetMb) {
+  const profile = mkdtempSync(join(tmpdir(), 'collector-bench-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true, viewport: { width: 1280, height: 900 },
+  });
+  await context.addInitScript(pageScript);
+  const page = await context.newPage();
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
   try {
     await page.addInitScript((s) => localStorage.setItem('collector.settings', JSON.stringify(s)),
       { cache_budget_mb: budgetMb, max_images: n });

@@ -416,9 +416,9 @@ async function main() {
     await attempt('memory', async () => {
       const source = await startSource([...sourceFlags(MEMORY_N, MEMORY_SIDES), '--cache-mb', '512']);
       try {
-        const bounded = await memoryRun(browser, app, source, MEMORY_N, MEMORY_BUDGET_MB);
+        const bounded = await memoryRun(app, source, MEMORY_N, MEMORY_BUDGET_MB);
         log(`memory (budget ${MEMORY_BUDGET_MB} MB): ${bounded.samples.length} samples, ${bounded.end}`);
-        const unbounded = await memoryRun(browser, app, source, MEMORY_N, UNBOUNDED_MB);
+        const unbounded = await memoryRun(app, source, MEMORY_N, UNBOUNDED_MB);
         log(`memory (unbounded): ${unbounded.samples.length} samples, ${unbounded.end}`);
         results.memory = memoryFields(bounded, unbounded, MEMORY_N, MEMORY_BUDGET_MB);
         results.memory.images = `JPEG, long side ${MEMORY_SIDES.min}..${MEMORY_SIDES.max} px (0.5-12 Mpx); one run each (it takes minutes)`;
