@@ -185,3 +185,27 @@ test('scrolling back during a collection: the visible thumbnails are made again 
     await source.stop();
   }
 });
+
+test('a full storage quota stops intake with a clear message, and what was stored stays', async () => {
+  const source = await startSource(['--count', '300', '--min-side', '1500', '--max-side', '2500']);
+  try {
+    const page = await env.browser.newPage();
+    const cdp = await page.context().newCDPSession(page);
+    // Chromium's own quota for this origin, made tiny: room for a few originals.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: env.app.url, quotaSize: 3 * 1024 * 1024 });
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '200', autostart: '1' })}`);
+    const status = await statusReaches(page, ['Done', 'Stopped', 'Cancelled'], 120_000);
+    assert.match(status, /^Stopped — the browser's storage for this site is full; free some \(delete a collection\) to collect more$/);
+    const c = await counts(page);
+    assert.ok(c.collected > 0 && c.collected < 200, `some were kept before the quota ran out (${c.collected})`);
+    assert.equal(c.collected + c.failed + c.duplicate + c.filtered + c.cancelled, c.seen, 'the counts add up');
+    await sleep(500);
+    const after = await storage(page);
+    const collected = after.items.filter((i) => i.status === 'collected');
+    assert.equal(collected.length, c.collected, 'every collected image has its record');
+    for (const i of collected) assert.ok(after.originals.includes(i.collected.sha256), `record ${i.id} has its original`);
+    await page.close();
+  } finally {
+    await source.stop();
+  }
+});
