@@ -5,7 +5,9 @@
 //! their addresses as TEST_APP_URL and TEST_SOURCE_URL at build time.
 #![cfg(target_arch = "wasm32")]
 
-use collector::core::protocol::{Checks, Chunk, FetchRules, FromWorker, JobItem, Outcome, ToWorker};
+use collector::core::protocol::{
+    Checks, Chunk, FetchRules, FromWorker, JobItem, Outcome, ToWorker,
+};
 use collector::web::worker_bridge::{PoolEvent, WorkerPool};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver};
 use futures::StreamExt;
@@ -19,7 +21,8 @@ const SOURCE: &str = env!("TEST_SOURCE_URL");
 /// A pool running the Trunk-built worker from the app server. The test page
 /// lives on another origin, so the worker starts from a blob that loads it.
 fn pool() -> (WorkerPool, UnboundedReceiver<PoolEvent>) {
-    let loader = format!(r#"importScripts("{APP}/worker.js"); wasm_bindgen("{APP}/worker_bg.wasm");"#);
+    let loader =
+        format!(r#"importScripts("{APP}/worker.js"); wasm_bindgen("{APP}/worker_bg.wasm");"#);
     let parts = js_sys::Array::of1(&loader.into());
     let blob = web_sys::Blob::new_with_str_sequence(&parts).unwrap();
     let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
@@ -31,7 +34,13 @@ fn pool() -> (WorkerPool, UnboundedReceiver<PoolEvent>) {
 }
 
 fn chunk(items: Vec<JobItem>, rules: FetchRules) -> ToWorker {
-    ToWorker::Chunk(Chunk { collection: 1, chunk: 0, items, checks: Checks::default(), rules })
+    ToWorker::Chunk(Chunk {
+        collection: 1,
+        chunk: 0,
+        items,
+        checks: Checks::default(),
+        rules,
+    })
 }
 
 fn item(id: u32, url: String) -> JobItem {
@@ -39,10 +48,19 @@ fn item(id: u32, url: String) -> JobItem {
 }
 
 /// The next item report (with its pixels), skipping other messages.
-async fn next_item(rx: &mut UnboundedReceiver<PoolEvent>) -> (collector::core::protocol::ItemReport, Option<js_sys::ArrayBuffer>) {
+async fn next_item(
+    rx: &mut UnboundedReceiver<PoolEvent>,
+) -> (
+    collector::core::protocol::ItemReport,
+    Option<js_sys::ArrayBuffer>,
+) {
     loop {
         match rx.next().await.expect("the pool is alive") {
-            PoolEvent::Message { msg: FromWorker::Item(r), pixels, .. } => return (r, pixels),
+            PoolEvent::Message {
+                msg: FromWorker::Item(r),
+                pixels,
+                ..
+            } => return (r, pixels),
             PoolEvent::Message { .. } => continue,
             PoolEvent::Crashed { reason, .. } => panic!("the worker crashed: {reason}"),
         }
@@ -50,7 +68,13 @@ async fn next_item(rx: &mut UnboundedReceiver<PoolEvent>) -> (collector::core::p
 }
 
 async fn first_image() -> serde_json::Value {
-    let text = gloo_net::http::Request::get(&format!("{SOURCE}/api/search?per_page=3")).send().await.unwrap().text().await.unwrap();
+    let text = gloo_net::http::Request::get(&format!("{SOURCE}/api/search?per_page=3"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
     answer["images"][0].clone()
 }
@@ -59,57 +83,114 @@ async fn first_image() -> serde_json::Value {
 async fn a_real_worker_sends_back_a_transferred_thumbnail() {
     let image = first_image().await;
     let (pool, mut rx) = pool();
-    pool.send(0, &chunk(vec![item(7, image["url"].as_str().unwrap().into())], FetchRules::default()));
+    pool.send(
+        0,
+        &chunk(
+            vec![item(7, image["url"].as_str().unwrap().into())],
+            FetchRules::default(),
+        ),
+    );
     let (report, pixels) = next_item(&mut rx).await;
     assert_eq!(report.id, 7);
-    let Outcome::Collected(c) = report.outcome else { panic!("not collected: {:?}", report.outcome) };
-    assert_eq!((c.width as u64, c.height as u64), (image["width"].as_u64().unwrap(), image["height"].as_u64().unwrap()));
+    let Outcome::Collected(c) = report.outcome else {
+        panic!("not collected: {:?}", report.outcome)
+    };
+    assert_eq!(
+        (c.width as u64, c.height as u64),
+        (
+            image["width"].as_u64().unwrap(),
+            image["height"].as_u64().unwrap()
+        )
+    );
     assert_eq!(c.bytes, image["bytes"].as_u64().unwrap());
     assert!(c.thumb_width.max(c.thumb_height) <= 256);
     let pixels = pixels.expect("the thumbnail's pixels come beside the message");
     assert_eq!(pixels.byte_length(), c.thumb_width * c.thumb_height * 4);
     let bytes = js_sys::Uint8Array::new(&pixels).to_vec();
-    assert!(bytes.chunks(4).any(|p| p != &bytes[0..4]), "real pixels, not one colour");
+    assert!(
+        bytes.chunks(4).any(|p| p != &bytes[0..4]),
+        "real pixels, not one colour"
+    );
     assert_eq!(c.sha256.len(), 64);
 }
 
 #[wasm_bindgen_test]
 async fn a_page_sent_as_image_jpeg_is_refused_by_its_bytes() {
     let (pool, mut rx) = pool();
-    pool.send(0, &chunk(vec![item(1, format!("{SOURCE}/images/1.jpg?fault=wrong-type"))], FetchRules::default()));
+    pool.send(
+        0,
+        &chunk(
+            vec![item(1, format!("{SOURCE}/images/1.jpg?fault=wrong-type"))],
+            FetchRules::default(),
+        ),
+    );
     let (report, pixels) = next_item(&mut rx).await;
-    assert_eq!(report.outcome, Outcome::Failed("the server sent a web page, not an image".into()));
+    assert_eq!(
+        report.outcome,
+        Outcome::Failed("the server sent a web page, not an image".into())
+    );
     assert!(pixels.is_none());
 }
 
 #[wasm_bindgen_test]
 async fn a_stalled_body_is_aborted_at_the_deadline() {
     let (pool, mut rx) = pool();
-    let rules = FetchRules { body_timeout_ms: 1_500, retries: 0, ..FetchRules::default() };
-    pool.send(0, &chunk(vec![item(2, format!("{SOURCE}/images/2.jpg?fault=stall"))], rules));
+    let rules = FetchRules {
+        body_timeout_ms: 1_500,
+        retries: 0,
+        ..FetchRules::default()
+    };
+    pool.send(
+        0,
+        &chunk(
+            vec![item(2, format!("{SOURCE}/images/2.jpg?fault=stall"))],
+            rules,
+        ),
+    );
     let (report, _) = next_item(&mut rx).await;
-    let Outcome::Failed(reason) = report.outcome else { panic!("not failed: {:?}", report.outcome) };
+    let Outcome::Failed(reason) = report.outcome else {
+        panic!("not failed: {:?}", report.outcome)
+    };
     assert!(reason.contains("body"), "{reason}");
 }
 
 #[wasm_bindgen_test]
 async fn a_lasting_429_is_retried_after_its_retry_after_then_fails_saying_so() {
     let (pool, mut rx) = pool();
-    let rules = FetchRules { retries: 2, ..FetchRules::default() };
+    let rules = FetchRules {
+        retries: 2,
+        ..FetchRules::default()
+    };
     let started = js_sys::Date::now();
-    pool.send(0, &chunk(vec![item(3, format!("{SOURCE}/images/3.jpg?fault=429&retry_after=1"))], rules));
+    pool.send(
+        0,
+        &chunk(
+            vec![item(
+                3,
+                format!("{SOURCE}/images/3.jpg?fault=429&retry_after=1"),
+            )],
+            rules,
+        ),
+    );
     let (report, _) = next_item(&mut rx).await;
     let waited = js_sys::Date::now() - started;
     assert_eq!(report.attempts, 3);
-    let Outcome::Failed(reason) = report.outcome else { panic!("not failed: {:?}", report.outcome) };
+    let Outcome::Failed(reason) = report.outcome else {
+        panic!("not failed: {:?}", report.outcome)
+    };
     assert!(reason.contains("429"), "{reason}");
-    assert!(waited >= 2_000.0, "it waited as Retry-After said (1 s, twice): {waited} ms");
+    assert!(
+        waited >= 2_000.0,
+        "it waited as Retry-After said (1 s, twice): {waited} ms"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn cancel_aborts_requests_in_flight() {
     let (pool, mut rx) = pool();
-    let items = (0..4).map(|i| item(10 + i, format!("{SOURCE}/images/{i}.jpg?latency_ms=10000"))).collect();
+    let items = (0..4)
+        .map(|i| item(10 + i, format!("{SOURCE}/images/{i}.jpg?latency_ms=10000")))
+        .collect();
     pool.send(0, &chunk(items, FetchRules::default()));
     gloo_timers::future::TimeoutFuture::new(300).await;
     let started = js_sys::Date::now();
@@ -119,38 +200,82 @@ async fn cancel_aborts_requests_in_flight() {
         assert_eq!(report.outcome, Outcome::Cancelled);
     }
     let took = js_sys::Date::now() - started;
-    assert!(took < 2_000.0, "Cancel was answered at once, not after the 10 s latency: {took} ms");
+    assert!(
+        took < 2_000.0,
+        "Cancel was answered at once, not after the 10 s latency: {took} ms"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn a_collected_original_is_kept_and_its_thumbnail_made_again_from_storage() {
     let image = first_image().await;
     let (pool, mut rx) = pool();
-    pool.send(0, &chunk(vec![item(8, image["url"].as_str().unwrap().into())], FetchRules::default()));
+    pool.send(
+        0,
+        &chunk(
+            vec![item(8, image["url"].as_str().unwrap().into())],
+            FetchRules::default(),
+        ),
+    );
     let (report, _) = next_item(&mut rx).await;
-    let Outcome::Collected(c) = report.outcome else { panic!("not collected: {:?}", report.outcome) };
+    let Outcome::Collected(c) = report.outcome else {
+        panic!("not collected: {:?}", report.outcome)
+    };
     assert!(c.stored, "the original was kept in browser storage");
-    let stored = collector::web::store::get_original(&c.sha256).await.unwrap().expect("the page can read it back");
+    let stored = collector::web::store::get_original(&c.sha256)
+        .await
+        .unwrap()
+        .expect("the page can read it back");
     assert_eq!(stored.len() as u64, c.bytes);
 
-    pool.send(0, &ToWorker::Remake { key: 99, sha256: c.sha256.clone(), thumb_px: 128 });
+    pool.send(
+        0,
+        &ToWorker::Remake {
+            key: 99,
+            sha256: c.sha256.clone(),
+            thumb_px: 128,
+        },
+    );
     loop {
         match rx.next().await.expect("the pool is alive") {
-            PoolEvent::Message { msg: FromWorker::Remade { key, result, .. }, pixels, .. } => {
+            PoolEvent::Message {
+                msg: FromWorker::Remade { key, result, .. },
+                pixels,
+                ..
+            } => {
                 assert_eq!(key, 99);
                 let (w, h) = result.expect("made again");
                 assert!(w.max(h) <= 128 && w.max(h) > 0);
-                assert_eq!(pixels.expect("pixels beside the message").byte_length(), w * h * 4);
+                assert_eq!(
+                    pixels.expect("pixels beside the message").byte_length(),
+                    w * h * 4
+                );
                 break;
             }
             PoolEvent::Crashed { reason, .. } => panic!("the worker crashed: {reason}"),
             _ => continue,
         }
     }
-    pool.send(0, &ToWorker::Remake { key: 100, sha256: "0".repeat(64), thumb_px: 128 });
+    pool.send(
+        0,
+        &ToWorker::Remake {
+            key: 100,
+            sha256: "0".repeat(64),
+            thumb_px: 128,
+        },
+    );
     loop {
-        if let PoolEvent::Message { msg: FromWorker::Remade { key: 100, result, .. }, .. } = rx.next().await.unwrap() {
-            assert_eq!(result, Err("its original is no longer in browser storage".to_string()));
+        if let PoolEvent::Message {
+            msg: FromWorker::Remade {
+                key: 100, result, ..
+            },
+            ..
+        } = rx.next().await.unwrap()
+        {
+            assert_eq!(
+                result,
+                Err("its original is no longer in browser storage".to_string())
+            );
             break;
         }
     }
@@ -163,12 +288,25 @@ async fn a_paused_host_is_not_asked_until_its_pause_ends() {
     let host = collector::core::hosts::host_of(&url).unwrap();
     let (pool, mut rx) = pool();
     let started = js_sys::Date::now();
-    pool.send(0, &ToWorker::PauseHost { host, for_ms: 1_500 });
+    pool.send(
+        0,
+        &ToWorker::PauseHost {
+            host,
+            for_ms: 1_500,
+        },
+    );
     pool.send(0, &chunk(vec![item(4, url)], FetchRules::default()));
     let (report, _) = next_item(&mut rx).await;
-    assert!(matches!(report.outcome, Outcome::Collected(_)), "{:?}", report.outcome);
+    assert!(
+        matches!(report.outcome, Outcome::Collected(_)),
+        "{:?}",
+        report.outcome
+    );
     let waited = js_sys::Date::now() - started;
-    assert!(waited >= 1_500.0, "the download waited for the host's pause: {waited} ms");
+    assert!(
+        waited >= 1_500.0,
+        "the download waited for the host's pause: {waited} ms"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -177,14 +315,31 @@ async fn both_decoders_make_a_thumbnail_of_the_same_size_with_real_pixels() {
     let mut sizes = Vec::new();
     for browser_decoder in [true, false] {
         let (pool, mut rx) = pool();
-        let checks = Checks { browser_decoder, ..Checks::default() };
+        let checks = Checks {
+            browser_decoder,
+            ..Checks::default()
+        };
         let items = vec![item(20, image["url"].as_str().unwrap().into())];
-        pool.send(0, &ToWorker::Chunk(Chunk { collection: 1, chunk: 0, items, checks, rules: FetchRules::default() }));
+        pool.send(
+            0,
+            &ToWorker::Chunk(Chunk {
+                collection: 1,
+                chunk: 0,
+                items,
+                checks,
+                rules: FetchRules::default(),
+            }),
+        );
         let (report, pixels) = next_item(&mut rx).await;
-        let Outcome::Collected(c) = report.outcome else { panic!("not collected: {:?}", report.outcome) };
+        let Outcome::Collected(c) = report.outcome else {
+            panic!("not collected: {:?}", report.outcome)
+        };
         let bytes = js_sys::Uint8Array::new(&pixels.expect("pixels")).to_vec();
         assert_eq!(bytes.len() as u32, c.thumb_width * c.thumb_height * 4);
-        assert!(bytes.chunks(4).any(|p| p != &bytes[0..4]), "real pixels ({browser_decoder})");
+        assert!(
+            bytes.chunks(4).any(|p| p != &bytes[0..4]),
+            "real pixels ({browser_decoder})"
+        );
         sizes.push((c.thumb_width, c.thumb_height));
     }
     assert_eq!(sizes[0], sizes[1]);

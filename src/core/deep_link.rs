@@ -76,6 +76,9 @@ mod tests {
 
     #[test]
     fn unicode_queries_survive() {
-        assert_eq!(parse("q=%F0%9F%8C%8A%20%D7%99%D7%9D").query.as_deref(), Some("🌊 ים"));
+        assert_eq!(
+            parse("q=%F0%9F%8C%8A%20%D7%99%D7%9D").query.as_deref(),
+            Some("🌊 ים")
+        );
     }
 }

@@ -89,7 +89,11 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Refusal> {
     if head.contains("<svg") {
         return fail("it is an SVG drawing, which is never rendered from an untrusted source");
     }
-    if head.starts_with("<!doctype html") || head.starts_with("<html") || head.contains("<body") || head.contains("<head") {
+    if head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || head.contains("<body")
+        || head.contains("<head")
+    {
         return fail("the server sent a web page, not an image");
     }
     fail("its bytes are not a JPEG, PNG, GIF or WebP image")
@@ -100,13 +104,17 @@ pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32), Refusal> {
     // PNG's size sits in its first chunk (IHDR); the decoder would read on
     // to the pixel data first, which a bomb or a truncated file may lack.
     if format == Format::Png && bytes.len() >= 24 && &bytes[12..16] == b"IHDR" {
-        let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+        let be =
+            |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         return Ok((be(16), be(20)));
     }
     let reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
-    reader
-        .into_dimensions()
-        .map_err(|e| Refusal::Failed(format!("its {} header cannot be read ({e})", format.name().to_uppercase())))
+    reader.into_dimensions().map_err(|e| {
+        Refusal::Failed(format!(
+            "its {} header cannot be read ({e})",
+            format.name().to_uppercase()
+        ))
+    })
 }
 
 /// Applies the limits to a response before its body is read, from its
@@ -152,18 +160,32 @@ pub fn check(bytes: &[u8], checks: &Checks) -> Result<Header, Refusal> {
             checks.max_pixels / 1_000_000
         )));
     }
-    if !checks.file_types.is_empty() && !checks.file_types.iter().any(|t| t.eq_ignore_ascii_case(format.name())) {
-        return Err(Refusal::Filtered(format!("it is {}, not one of the file types chosen", format.name().to_uppercase())));
+    if !checks.file_types.is_empty()
+        && !checks
+            .file_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(format.name()))
+    {
+        return Err(Refusal::Filtered(format!(
+            "it is {}, not one of the file types chosen",
+            format.name().to_uppercase()
+        )));
     }
     filter_size(width, height, checks)?;
-    Ok(Header { format, width, height })
+    Ok(Header {
+        format,
+        width,
+        height,
+    })
 }
 
 /// The user's width and height bounds (also applied before download when a
 /// source gives the size).
 pub fn filter_size(width: u32, height: u32, c: &Checks) -> Result<(), Refusal> {
     let out = |what: &str, bound: u32| {
-        Err(Refusal::Filtered(format!("it is {width}×{height} px, {what} {bound} px")))
+        Err(Refusal::Filtered(format!(
+            "it is {width}×{height} px, {what} {bound} px"
+        )))
     };
     if c.min_width > 0 && width < c.min_width {
         return out("narrower than", c.min_width);
@@ -198,19 +220,35 @@ mod tests {
 
     #[test]
     fn sniffing_names_formats_by_their_bytes() {
-        assert_eq!(sniff(&encoded(ImageFormat::Jpeg, 10, 10)).unwrap(), Format::Jpeg);
-        assert_eq!(sniff(&encoded(ImageFormat::Png, 10, 10)).unwrap(), Format::Png);
-        assert_eq!(sniff(&encoded(ImageFormat::Gif, 10, 10)).unwrap(), Format::Gif);
-        assert_eq!(sniff(&encoded(ImageFormat::WebP, 10, 10)).unwrap(), Format::WebP);
+        assert_eq!(
+            sniff(&encoded(ImageFormat::Jpeg, 10, 10)).unwrap(),
+            Format::Jpeg
+        );
+        assert_eq!(
+            sniff(&encoded(ImageFormat::Png, 10, 10)).unwrap(),
+            Format::Png
+        );
+        assert_eq!(
+            sniff(&encoded(ImageFormat::Gif, 10, 10)).unwrap(),
+            Format::Gif
+        );
+        assert_eq!(
+            sniff(&encoded(ImageFormat::WebP, 10, 10)).unwrap(),
+            Format::WebP
+        );
     }
 
     #[test]
     fn a_web_page_an_svg_and_nothing_are_refused_with_sentences() {
         let page = sniff(b"<!DOCTYPE html><html><body>hi</body></html>").unwrap_err();
         assert_eq!(page.to_string(), "the server sent a web page, not an image");
-        let svg = sniff(b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap_err();
+        let svg = sniff(b"<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>")
+            .unwrap_err();
         assert!(svg.to_string().contains("SVG"));
-        assert_eq!(sniff(b"").unwrap_err().to_string(), "the server sent an empty file");
+        assert_eq!(
+            sniff(b"").unwrap_err().to_string(),
+            "the server sent an empty file"
+        );
     }
 
     #[test]
@@ -229,21 +267,37 @@ mod tests {
         let crc = crc32(&png[12..]);
         png.extend_from_slice(&crc.to_be_bytes());
         let err = check(&png, &Checks::default()).unwrap_err();
-        assert!(err.to_string().contains("over the limit of 16384 px a side"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("over the limit of 16384 px a side"),
+            "{err}"
+        );
     }
 
     #[test]
     fn limits_and_filters_say_which_applies() {
         let bytes = encoded(ImageFormat::Png, 300, 200);
-        let small = Checks { max_bytes: 10, ..Checks::default() };
+        let small = Checks {
+            max_bytes: 10,
+            ..Checks::default()
+        };
         assert!(matches!(check(&bytes, &small), Err(Refusal::Failed(_))));
-        let wide = Checks { min_width: 400, ..Checks::default() };
+        let wide = Checks {
+            min_width: 400,
+            ..Checks::default()
+        };
         assert_eq!(
             check(&bytes, &wide).unwrap_err(),
             Refusal::Filtered("it is 300×200 px, narrower than 400 px".into())
         );
-        let jpeg_only = Checks { file_types: vec!["jpeg".into()], ..Checks::default() };
-        assert!(matches!(check(&bytes, &jpeg_only), Err(Refusal::Filtered(_))));
+        let jpeg_only = Checks {
+            file_types: vec!["jpeg".into()],
+            ..Checks::default()
+        };
+        assert!(matches!(
+            check(&bytes, &jpeg_only),
+            Err(Refusal::Filtered(_))
+        ));
         assert_eq!(check(&bytes, &Checks::default()).unwrap().width, 300);
     }
 
@@ -259,7 +313,11 @@ mod tests {
         for &b in data {
             crc ^= b as u32;
             for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc

@@ -7,7 +7,6 @@
 //! halves after slow ones, and backs off when memory runs short. It always
 //! stays within [`MIN_CHUNK`, `MAX_CHUNK`]. Times are passed in as numbers.
 
-
 /// The smallest chunk.
 pub const MIN_CHUNK: usize = 1;
 /// The largest chunk.

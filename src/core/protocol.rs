@@ -18,7 +18,11 @@ pub enum ToWorker {
     /// Make a thumbnail again from the stored original with this SHA-256
     /// (it scrolled into view and is no longer cached). `key` is the tile's
     /// [`tile_key`].
-    Remake { key: u64, sha256: String, thumb_px: u32 },
+    Remake {
+        key: u64,
+        sha256: String,
+        thumb_px: u32,
+    },
 }
 
 /// A batch of candidates for one worker.
@@ -110,9 +114,19 @@ pub enum FromWorker {
     Item(ItemReport),
     /// Every item of the chunk has been reported. `wasm_bytes` is the
     /// worker's wasm memory size then.
-    ChunkDone { collection: u32, chunk: u32, items: u32, elapsed_ms: f64, wasm_bytes: u64 },
+    ChunkDone {
+        collection: u32,
+        chunk: u32,
+        items: u32,
+        elapsed_ms: f64,
+        wasm_bytes: u64,
+    },
     /// A thumbnail made again (its pixels beside the message), or why not.
-    Remade { key: u64, result: Result<(u32, u32), String>, wasm_bytes: u64 },
+    Remade {
+        key: u64,
+        result: Result<(u32, u32), String>,
+        wasm_bytes: u64,
+    },
     /// The browser's storage is full: the original could not be kept.
     StorageFull { reason: String },
     /// A host answered "slow down" and this worker paused it.
@@ -181,7 +195,10 @@ mod tests {
         let msg = ToWorker::Chunk(Chunk {
             collection: 1,
             chunk: 2,
-            items: vec![JobItem { id: 3, url: "http://127.0.0.1/a.jpg".into() }],
+            items: vec![JobItem {
+                id: 3,
+                url: "http://127.0.0.1/a.jpg".into(),
+            }],
             checks: Checks::default(),
             rules: FetchRules::default(),
         });

@@ -27,9 +27,22 @@ pub struct ItemRecord {
 }
 
 impl ItemRecord {
-    pub fn new(collection: u32, id: u32, candidate: Candidate, state: &Settled, collected: Option<Collected>) -> ItemRecord {
+    pub fn new(
+        collection: u32,
+        id: u32,
+        candidate: Candidate,
+        state: &Settled,
+        collected: Option<Collected>,
+    ) -> ItemRecord {
         let (status, reason) = status_of(state);
-        ItemRecord { collection, id, candidate, status: status.into(), reason, collected }
+        ItemRecord {
+            collection,
+            id,
+            candidate,
+            status: status.into(),
+            reason,
+            collected,
+        }
     }
 
     pub fn is_collected(&self) -> bool {
@@ -75,13 +88,18 @@ mod tests {
         let record = ItemRecord::new(
             3,
             7,
-            Candidate { url: "http://127.0.0.1/a.jpg".into(), title: "Lake «北»".into(), ..Candidate::default() },
+            Candidate {
+                url: "http://127.0.0.1/a.jpg".into(),
+                title: "Lake «北»".into(),
+                ..Candidate::default()
+            },
             &Settled::Failed("the server answered 404 Not Found".into()),
             None,
         );
         let json = serde_json::to_string(&record).unwrap();
         assert_eq!(serde_json::from_str::<ItemRecord>(&json).unwrap(), record);
-        let old: ItemRecord = serde_json::from_str(r#"{"collection":1,"id":2,"status":"collected"}"#).unwrap();
+        let old: ItemRecord =
+            serde_json::from_str(r#"{"collection":1,"id":2,"status":"collected"}"#).unwrap();
         assert_eq!((old.collection, old.id, old.is_collected()), (1, 2, false));
     }
 

@@ -621,7 +621,10 @@ mod tests {
         assert_eq!(s.get("decoder"), "browser");
         s.set("decoder", " WASM ").unwrap();
         assert_eq!(s.decoder, "wasm");
-        assert!(s.set("decoder", "gpu").unwrap_err().starts_with("Decoder must be"));
+        assert!(s
+            .set("decoder", "gpu")
+            .unwrap_err()
+            .starts_with("Decoder must be"));
         assert_eq!(s.decoder, "wasm");
     }
 

@@ -63,7 +63,8 @@ pub fn make_thumbnail(bytes: &[u8], header: &Header, thumb_px: u32) -> Result<Th
         .into_decoder()
         .map_err(|e| format!("its {name} data cannot be decoded ({e})"))?;
     let orientation = decoder.orientation().ok();
-    let mut image = DynamicImage::from_decoder(decoder).map_err(|e| format!("its {name} data cannot be decoded ({e})"))?;
+    let mut image = DynamicImage::from_decoder(decoder)
+        .map_err(|e| format!("its {name} data cannot be decoded ({e})"))?;
     if let Some(o) = orientation {
         image.apply_orientation(o);
     }
@@ -74,7 +75,11 @@ pub fn make_thumbnail(bytes: &[u8], header: &Header, thumb_px: u32) -> Result<Th
         image
     };
     let rgba = thumb.to_rgba8();
-    Ok(Thumbnail { width: rgba.width(), height: rgba.height(), rgba: rgba.into_raw() })
+    Ok(Thumbnail {
+        width: rgba.width(),
+        height: rgba.height(),
+        rgba: rgba.into_raw(),
+    })
 }
 
 #[cfg(test)]
@@ -86,15 +91,24 @@ pub(crate) mod tests {
 
     /// A small real image file of this format: a two-coloured gradient.
     pub(crate) fn encoded(format: ImageFormat, w: u32, h: u32) -> Vec<u8> {
-        let img = RgbImage::from_fn(w, h, |x, y| Rgb([(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, 90]));
+        let img = RgbImage::from_fn(w, h, |x, y| {
+            Rgb([(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, 90])
+        });
         let mut out = Cursor::new(Vec::new());
-        DynamicImage::ImageRgb8(img).write_to(&mut out, format).expect("encoding a test image");
+        DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, format)
+            .expect("encoding a test image");
         out.into_inner()
     }
 
     #[test]
     fn a_thumbnail_fits_the_long_side_and_keeps_the_aspect() {
-        for format in [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::Gif, ImageFormat::WebP] {
+        for format in [
+            ImageFormat::Jpeg,
+            ImageFormat::Png,
+            ImageFormat::Gif,
+            ImageFormat::WebP,
+        ] {
             let bytes = encoded(format, 1000, 500);
             let header = check(&bytes, &Checks::default()).unwrap();
             let t = make_thumbnail(&bytes, &header, 256).unwrap();

@@ -10,9 +10,12 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::core::candidate::Candidate;
 use crate::core::deep_link::{self, DeepLink};
 use crate::core::ledger::{Counts, Settled};
-use crate::core::candidate::Candidate;
+use crate::core::pressure::PressureLevel;
+use crate::core::protocol::{tile_key, FromWorker};
+use crate::core::record::CollectionRecord;
 use crate::core::source::endpoints;
 use crate::ui::batch::FrameBatch;
 use crate::ui::gallery::{Gallery, GalleryItem, ItemKind};
@@ -20,10 +23,7 @@ use crate::ui::search_form::{FormState, SearchForm};
 use crate::ui::settings_dialog::{load_settings, SettingsDialog};
 use crate::ui::status::StatusPanel;
 use crate::ui::thumbs;
-use crate::core::protocol::{tile_key, FromWorker};
-use crate::core::record::CollectionRecord;
 use crate::web::collector::{self, CollectionHandle, Phase, Report};
-use crate::core::pressure::PressureLevel;
 use crate::web::sampler::{self, Sampler};
 use crate::web::store::{self, RecordWriter};
 use crate::web::worker_bridge::{PoolEvent, WorkerPool};
@@ -52,7 +52,8 @@ pub fn App() -> impl IntoView {
     let settings = RwSignal::new(load_settings());
     let form = FormState::new(&link, default_provider());
     if form.max.get_untracked().is_empty() {
-        form.max.set(settings.with_untracked(|s| s.max_images.to_string()));
+        form.max
+            .set(settings.with_untracked(|s| s.max_images.to_string()));
     }
     // Max in the form and in Settings are one value.
     Effect::watch(
@@ -95,22 +96,28 @@ pub fn App() -> impl IntoView {
     let sampler = {
         let current = current.clone();
         let (warning, critical) = settings.with_untracked(|s| (s.warning_mb, s.critical_mb));
-        Sampler::start(warning, critical, 1_000, || thumbs::stats().bytes, move |change| {
-            let level = change.to;
-            let at = clock_time();
-            view.notices.update(|n| n.push(format!("{at} {change}.")));
-            view.pressure.set(level);
-            match level {
+        Sampler::start(
+            warning,
+            critical,
+            1_000,
+            || thumbs::stats().bytes,
+            move |change| {
+                let level = change.to;
+                let at = clock_time();
+                view.notices.update(|n| n.push(format!("{at} {change}.")));
+                view.pressure.set(level);
+                match level {
                 PressureLevel::Critical => view.banner.set(Some(format!(
                     "Memory is high ({change}). Collecting is paused until memory falls below the warning line; the thumbnail cache was cut to a quarter."
                 ))),
                 PressureLevel::Normal => view.banner.set(None),
                 PressureLevel::Warning => {}
             }
-            if let Some(handle) = current.borrow().as_ref() {
-                handle.pressure(level);
-            }
-        })
+                if let Some(handle) = current.borrow().as_ref() {
+                    handle.pressure(level);
+                }
+            },
+        )
     };
     let sampler = StoredValue::new_local(Rc::new(sampler));
     Effect::new(move |_| {
@@ -212,7 +219,9 @@ pub fn App() -> impl IntoView {
             if let (Some(db), true) = (db.borrow().clone(), shown != 0) {
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(e) = store::forget_collection(&db, shown).await {
-                        view.notices.update(|n| n.push(format!("The collection could not be deleted: {e}.")));
+                        view.notices.update(|n| {
+                            n.push(format!("The collection could not be deleted: {e}."))
+                        });
                     }
                 });
             }
@@ -239,7 +248,9 @@ pub fn App() -> impl IntoView {
                 }
                 *db.borrow_mut() = Some(opened);
             }
-            Err(e) => view.notices.update(|n| n.push(format!("Collections will not be kept: {e}."))),
+            Err(e) => view
+                .notices
+                .update(|n| n.push(format!("Collections will not be kept: {e}."))),
         }
         ready.set(true);
         if link.autostart {
@@ -250,7 +261,8 @@ pub fn App() -> impl IntoView {
     let on_collect = Callback::new(move |()| collect.get_value()());
     let on_cancel = Callback::new(move |()| cancel.get_value()());
     let on_clear = Callback::new(move |()| clear.get_value()());
-    let running = Signal::derive(move || matches!(view.phase.get(), Some(Phase::Collecting | Phase::Paused)));
+    let running =
+        Signal::derive(move || matches!(view.phase.get(), Some(Phase::Collecting | Phase::Paused)));
 
     view! {
         <header class="top">
@@ -279,16 +291,19 @@ fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHan
         while let Some(event) = rx.next().await {
             if let PoolEvent::Message {
                 worker,
-                msg: FromWorker::ChunkDone { wasm_bytes, .. } | FromWorker::Remade { wasm_bytes, .. },
+                msg:
+                    FromWorker::ChunkDone { wasm_bytes, .. } | FromWorker::Remade { wasm_bytes, .. },
                 ..
             } = &event
             {
                 sampler::worker_wasm(*worker, *wasm_bytes);
             }
             match event {
-                PoolEvent::Message { msg: FromWorker::Remade { key, result, .. }, pixels, .. } => {
-                    thumbs::remade(key, result, pixels)
-                }
+                PoolEvent::Message {
+                    msg: FromWorker::Remade { key, result, .. },
+                    pixels,
+                    ..
+                } => thumbs::remade(key, result, pixels),
                 other => {
                     if let Some(handle) = current.borrow().as_ref() {
                         handle.pool_event(other);
@@ -302,7 +317,9 @@ fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHan
 /// Shows a stored collection: its tiles (thumbnails are made again from the
 /// stored originals as they scroll into view) and its counts.
 async fn restore(view: View, db: &IdbDatabase, collection: &CollectionRecord) {
-    let Ok(items) = store::load_items(db, collection.id).await else { return };
+    let Ok(items) = store::load_items(db, collection.id).await else {
+        return;
+    };
     let mut counts = Counts::default();
     let mut tiles = Vec::new();
     for r in &items {
@@ -331,18 +348,28 @@ async fn restore(view: View, db: &IdbDatabase, collection: &CollectionRecord) {
     view.counts.set(counts);
     view.items.set(tiles);
     view.notices.update(|n| {
-        n.push(format!("Restored “{}”: {} collected.", collection.name, counts.collected))
+        n.push(format!(
+            "Restored “{}”: {} collected.",
+            collection.name, counts.collected
+        ))
     });
 }
 
 /// "21:40:03", the page's local time, for log lines.
 fn clock_time() -> String {
     let d = js_sys::Date::new_0();
-    format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds())
+    format!(
+        "{:02}:{:02}:{:02}",
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds()
+    )
 }
 
 fn default_provider() -> &'static str {
-    let host = web_sys::window().and_then(|w| w.location().hostname().ok()).unwrap_or_default();
+    let host = web_sys::window()
+        .and_then(|w| w.location().hostname().ok())
+        .unwrap_or_default();
     if host == "127.0.0.1" || host == "localhost" {
         "local"
     } else {
@@ -364,7 +391,9 @@ pub fn default_api(provider: &str, link: &DeepLink) -> String {
 
 /// The local source runs beside the app server on this machine.
 fn local_source_address() -> String {
-    let host = web_sys::window().and_then(|w| w.location().hostname().ok()).unwrap_or_default();
+    let host = web_sys::window()
+        .and_then(|w| w.location().hostname().ok())
+        .unwrap_or_default();
     if host.is_empty() || host == "127.0.0.1" || host == "localhost" {
         endpoints::LOCAL_SOURCE.into()
     } else {
@@ -372,14 +401,24 @@ fn local_source_address() -> String {
     }
 }
 
-fn apply(view: View, collection: u32, found: &mut HashMap<u32, Rc<Candidate>>, reports: Vec<Report>) {
+fn apply(
+    view: View,
+    collection: u32,
+    found: &mut HashMap<u32, Rc<Candidate>>,
+    reports: Vec<Report>,
+) {
     let mut new_items = Vec::new();
     for r in reports {
         match r {
             Report::Found { id, candidate } => {
                 found.insert(id, candidate);
             }
-            Report::Settled { id, state, collected, pixels } => {
+            Report::Settled {
+                id,
+                state,
+                collected,
+                pixels,
+            } => {
                 let (kind, reason) = match state {
                     Settled::Collected => (ItemKind::Collected, String::new()),
                     Settled::Failed(s) => (ItemKind::Failed, s),
@@ -391,8 +430,17 @@ fn apply(view: View, collection: u32, found: &mut HashMap<u32, Rc<Candidate>>, r
                     thumbs::put(key, c.thumb_width, c.thumb_height, buffer);
                 }
                 let title = found.get(&id).map(|c| c.title.clone()).unwrap_or_default();
-                let sha256 = collected.as_ref().filter(|c| c.stored).map(|c| c.sha256.clone());
-                new_items.push(GalleryItem { key, kind, title, reason, sha256 });
+                let sha256 = collected
+                    .as_ref()
+                    .filter(|c| c.stored)
+                    .map(|c| c.sha256.clone());
+                new_items.push(GalleryItem {
+                    key,
+                    kind,
+                    title,
+                    reason,
+                    sha256,
+                });
             }
             Report::Counts(c) => view.counts.set(c),
             Report::Phase(p) => view.phase.set(Some(p)),

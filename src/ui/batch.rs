@@ -21,7 +21,11 @@ pub struct FrameBatch {
 
 impl FrameBatch {
     pub fn new(apply: impl Fn(Vec<Report>) + 'static) -> Rc<FrameBatch> {
-        Rc::new(FrameBatch { queue: RefCell::new(Vec::new()), scheduled: RefCell::new(false), apply: Box::new(apply) })
+        Rc::new(FrameBatch {
+            queue: RefCell::new(Vec::new()),
+            scheduled: RefCell::new(false),
+            apply: Box::new(apply),
+        })
     }
 
     /// Queues a report and makes sure a frame will flush it.

@@ -54,9 +54,15 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>) -> impl IntoView {
     // (top of the viewport relative to the gallery, viewport height, gallery width)
     let view_box = RwSignal::new((0.0f64, 900.0f64, 1200.0f64));
     let measure = move || {
-        let (Some(el), Some(window)) = (container.get_untracked(), web_sys::window()) else { return };
+        let (Some(el), Some(window)) = (container.get_untracked(), web_sys::window()) else {
+            return;
+        };
         let rect = el.get_bounding_client_rect();
-        let height = window.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(900.0);
+        let height = window
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(900.0);
         let next = (-rect.top(), height, rect.width());
         if view_box.get_untracked() != next {
             view_box.set(next);
@@ -85,7 +91,11 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>) -> impl IntoView {
     });
     let rendered = Memo::new(move |_| {
         let w: Window = window.get();
-        items.with(|all| all.get(w.rendered.clone()).map(<[GalleryItem]>::to_vec).unwrap_or_default())
+        items.with(|all| {
+            all.get(w.rendered.clone())
+                .map(<[GalleryItem]>::to_vec)
+                .unwrap_or_default()
+        })
     });
     // Keep only the remakes still wanted, and prefetch the rows just below.
     Effect::new(move |_| {
@@ -139,7 +149,11 @@ fn Tile(item: GalleryItem) -> impl IntoView {
             thumbs::request(key, sha, Priority::Critical);
         }
     });
-    let label = if item.title.is_empty() { "Untitled image".to_string() } else { item.title.clone() };
+    let label = if item.title.is_empty() {
+        "Untitled image".to_string()
+    } else {
+        item.title.clone()
+    };
     let body = match item.kind {
         ItemKind::Collected => view! {
             <canvas node_ref=canvas width="1" height="1" aria-label=label.clone()></canvas>

@@ -25,7 +25,11 @@ pub struct FormState {
 const FILTERS: [(&str, &str, &str); 6] = [
     ("license_type", "License type", "commercial, modification"),
     ("license", "License", "by, by-sa, cc0, ..."),
-    ("category", "Category", "photograph, illustration, digitized_artwork"),
+    (
+        "category",
+        "Category",
+        "photograph, illustration, digitized_artwork",
+    ),
     ("extension", "File type", "jpg, png, gif, svg"),
     ("size", "Size", "small, medium, large"),
     ("aspect_ratio", "Aspect ratio", "tall, wide, square"),
@@ -33,9 +37,14 @@ const FILTERS: [(&str, &str, &str); 6] = [
 
 impl FormState {
     pub fn new(link: &DeepLink, default_provider: &str) -> FormState {
-        let provider = link.provider.clone().unwrap_or_else(|| default_provider.to_string());
+        let provider = link
+            .provider
+            .clone()
+            .unwrap_or_else(|| default_provider.to_string());
         let api_for = |p: &str| {
-            if link.provider.as_deref() == Some(p) || (link.provider.is_none() && p == default_provider) {
+            if link.provider.as_deref() == Some(p)
+                || (link.provider.is_none() && p == default_provider)
+            {
                 default_api(p, link)
             } else {
                 default_api(p, &DeepLink::default())
@@ -80,7 +89,11 @@ impl FormState {
         };
         let api = |i: usize| self.apis[i].get_untracked().trim().to_string();
         Ok(match self.provider.get_untracked().as_str() {
-            "commons" => SourceChoice::Commons { api: api(0), query: need_query()?, thumb_px: 256 },
+            "commons" => SourceChoice::Commons {
+                api: api(0),
+                query: need_query()?,
+                thumb_px: 256,
+            },
             "openverse" => {
                 let f = |i: usize| self.filters[i].get_untracked().trim().to_string();
                 let filters = Filters {
@@ -91,7 +104,11 @@ impl FormState {
                     size: f(4),
                     aspect_ratio: f(5),
                 };
-                SourceChoice::Openverse { api: api(1), query: need_query()?, filters }
+                SourceChoice::Openverse {
+                    api: api(1),
+                    query: need_query()?,
+                    filters,
+                }
             }
             "urls" => {
                 let text = self.list_text.get_untracked();
@@ -101,7 +118,10 @@ impl FormState {
                 } else if !address.is_empty() {
                     SourceChoice::UrlListAt { url: address }
                 } else {
-                    return Err("Give the address of a URL list, paste one, or open a .txt or .csv file.".into());
+                    return Err(
+                        "Give the address of a URL list, paste one, or open a .txt or .csv file."
+                            .into(),
+                    );
                 }
             }
             "catalog" => {
@@ -140,8 +160,15 @@ pub fn SearchForm(
         _ => None,
     };
     let open_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
         let text = form.list_text;
         wasm_bindgen_futures::spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(file.text()).await {

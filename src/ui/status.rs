@@ -24,7 +24,9 @@ pub fn StatusPanel(view: View) -> impl IntoView {
         let tally = format!("{} collected, {} failed", c.collected, c.failed);
         match view.phase.get() {
             None => "Ready".to_string(),
-            Some(Phase::Collecting) => format!("Collecting — {} of {} settled; {tally}", settled(), max()),
+            Some(Phase::Collecting) => {
+                format!("Collecting — {} of {} settled; {tally}", settled(), max())
+            }
             Some(Phase::Done) => format!("Done — {tally}"),
             Some(Phase::Paused) => format!("Paused — memory is high; {tally}"),
             Some(Phase::Cancelled) => format!("Cancelled — {tally}"),
@@ -37,7 +39,7 @@ pub fn StatusPanel(view: View) -> impl IntoView {
                 aria-valuemin="0" aria-valuenow=settled aria-valuemax=max>
                 <div class="fill" style:width=move || {
                     let m = max();
-                    format!("{}%", if m == 0 { 0 } else { settled() * 100 / m })
+                    format!("{}%", (settled() * 100).checked_div(m).unwrap_or(0))
                 }></div>
             </div>
             <p data-testid="status" role="status" aria-live="polite">{status}</p>

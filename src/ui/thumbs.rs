@@ -72,16 +72,31 @@ pub fn configure(pool: WorkerPool, thumb_px: u32) {
 /// Takes a thumbnail's pixels: decodes them into a bitmap (off the main
 /// thread's critical path) and caches it.
 pub fn put(key: u64, width: u32, height: u32, buffer: js_sys::ArrayBuffer) {
-    if buffer.byte_length() as u64 != width as u64 * height as u64 * 4 || width == 0 || height == 0 {
+    if buffer.byte_length() as u64 != width as u64 * height as u64 * 4 || width == 0 || height == 0
+    {
         return;
     }
     let data = js_sys::Uint8ClampedArray::new(&buffer);
-    let Ok(image) = ImageData::new_with_js_u8_clamped_array_and_sh(&data, width, height) else { return };
-    let Some(window) = web_sys::window() else { return };
-    let Ok(promise) = window.create_image_bitmap_with_image_data(&image) else { return };
+    let Ok(image) = ImageData::new_with_js_u8_clamped_array_and_sh(&data, width, height) else {
+        return;
+    };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(promise) = window.create_image_bitmap_with_image_data(&image) else {
+        return;
+    };
     wasm_bindgen_futures::spawn_local(async move {
-        let Ok(bitmap) = JsFuture::from(promise).await.and_then(|b| b.dyn_into::<ImageBitmap>()) else { return };
-        let evicted = THUMBS.with_borrow_mut(|t| t.cache.insert(key, bitmap, width as u64 * height as u64 * 4));
+        let Ok(bitmap) = JsFuture::from(promise)
+            .await
+            .and_then(|b| b.dyn_into::<ImageBitmap>())
+        else {
+            return;
+        };
+        let evicted = THUMBS.with_borrow_mut(|t| {
+            t.cache
+                .insert(key, bitmap, width as u64 * height as u64 * 4)
+        });
         for (_, old) in evicted {
             old.close();
         }
@@ -92,11 +107,17 @@ pub fn put(key: u64, width: u32, height: u32, buffer: js_sys::ArrayBuffer) {
 /// Draws tile `key` into `canvas` if its bitmap is cached; false if not.
 pub fn draw(key: u64, canvas: &HtmlCanvasElement) -> bool {
     THUMBS.with_borrow_mut(|t| {
-        let Some(bitmap) = t.cache.get(&key) else { return false };
+        let Some(bitmap) = t.cache.get(&key) else {
+            return false;
+        };
         canvas.set_width(bitmap.width());
         canvas.set_height(bitmap.height());
-        let Ok(Some(ctx)) = canvas.get_context("2d") else { return false };
-        let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else { return false };
+        let Ok(Some(ctx)) = canvas.get_context("2d") else {
+            return false;
+        };
+        let Ok(ctx) = ctx.dyn_into::<CanvasRenderingContext2d>() else {
+            return false;
+        };
         ctx.draw_image_with_image_bitmap(bitmap, 0.0, 0.0).is_ok()
     })
 }
@@ -107,7 +128,13 @@ pub fn request(key: u64, sha256: &str, priority: Priority) {
         if t.cache.contains(&key) || !t.asked.insert(key) {
             return;
         }
-        t.queue.push(priority, Remake { key, sha256: sha256.to_string() });
+        t.queue.push(
+            priority,
+            Remake {
+                key,
+                sha256: sha256.to_string(),
+            },
+        );
     });
     dispatch();
 }
@@ -137,7 +164,9 @@ pub fn remade(key: u64, result: Result<(u32, u32), String>, pixels: Option<js_sy
     });
     match (result, pixels) {
         (Ok((w, h)), Some(buffer)) => put(key, w, h, buffer),
-        (Err(reason), _) => web_sys::console::warn_1(&format!("thumbnail {key} could not be made again: {reason}").into()),
+        (Err(reason), _) => web_sys::console::warn_1(
+            &format!("thumbnail {key} could not be made again: {reason}").into(),
+        ),
         _ => {}
     }
     dispatch();
@@ -156,11 +185,20 @@ fn dispatch() {
             t.next_worker = (t.next_worker + 1) % workers;
             Some((pool, t.next_worker, job, t.thumb_px))
         });
-        let Some((pool, worker, job, thumb_px)) = next else { return };
+        let Some((pool, worker, job, thumb_px)) = next else {
+            return;
+        };
         if pool.is_empty() && pool.ensure(1).is_err() {
             return;
         }
-        pool.send(worker, &ToWorker::Remake { key: job.key, sha256: job.sha256, thumb_px });
+        pool.send(
+            worker,
+            &ToWorker::Remake {
+                key: job.key,
+                sha256: job.sha256,
+                thumb_px,
+            },
+        );
     }
 }
 

@@ -9,8 +9,8 @@ use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, ImageBitmap, ImageBitmapOptions, ImageOrientation, OffscreenCanvas,
-    OffscreenCanvasRenderingContext2d, ResizeQuality,
+    Blob, BlobPropertyBag, DedicatedWorkerGlobalScope, ImageBitmap, ImageBitmapOptions,
+    ImageOrientation, OffscreenCanvas, OffscreenCanvasRenderingContext2d, ResizeQuality,
 };
 
 use crate::core::image_check::Header;
@@ -25,14 +25,19 @@ pub struct BrowserThumbnail {
 
 /// Decodes and scales `bytes` with the browser; `Err` says why (then the
 /// caller falls back to the `image` crate).
-pub async fn thumbnail(bytes: &[u8], header: &Header, thumb_px: u32) -> Result<BrowserThumbnail, String> {
+pub async fn thumbnail(
+    bytes: &[u8],
+    header: &Header,
+    thumb_px: u32,
+) -> Result<BrowserThumbnail, String> {
     let fail = |what: &str| format!("the browser could not {what}");
     let (ow, oh) = oriented_size(bytes, header);
     let (width, height) = fit(ow, oh, thumb_px);
     let options = BlobPropertyBag::new();
     options.set_type(&format!("image/{}", header.format.name()));
     let parts = Array::of1(&Uint8Array::from(bytes));
-    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|_| fail("hold the image"))?;
+    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| fail("hold the image"))?;
     let resize = ImageBitmapOptions::new();
     resize.set_resize_width(width);
     resize.set_resize_height(height);
@@ -54,12 +59,21 @@ pub async fn thumbnail(bytes: &[u8], header: &Header, thumb_px: u32) -> Result<B
         .flatten()
         .and_then(|c| c.dyn_into().ok())
         .ok_or_else(|| fail("draw it"))?;
-    ctx.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0).map_err(|_| fail("draw it"))?;
+    ctx.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0)
+        .map_err(|_| fail("draw it"))?;
     bitmap.close();
-    let data = ctx.get_image_data(0.0, 0.0, width as f64, height as f64).map_err(|_| fail("read its pixels"))?;
+    let data = ctx
+        .get_image_data(0.0, 0.0, width as f64, height as f64)
+        .map_err(|_| fail("read its pixels"))?;
     // The pixels' own JS buffer: they never pass through wasm memory.
-    let pixels: js_sys::Uint8ClampedArray =
-        js_sys::Reflect::get(&data, &"data".into()).ok().and_then(|d| d.dyn_into().ok()).ok_or_else(|| fail("read its pixels"))?;
+    let pixels: js_sys::Uint8ClampedArray = js_sys::Reflect::get(&data, &"data".into())
+        .ok()
+        .and_then(|d| d.dyn_into().ok())
+        .ok_or_else(|| fail("read its pixels"))?;
     let pixels = pixels.buffer();
-    Ok(BrowserThumbnail { width, height, pixels })
+    Ok(BrowserThumbnail {
+        width,
+        height,
+        pixels,
+    })
 }

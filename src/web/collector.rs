@@ -20,7 +20,9 @@ use crate::core::image_check::filter_size;
 use crate::core::ledger::{Counts, Ledger, Settled};
 use crate::core::plan::ChunkPlanner;
 use crate::core::pressure::PressureLevel;
-use crate::core::protocol::{Checks, Chunk, Collected, FetchRules, FromWorker, JobItem, Outcome, ToWorker};
+use crate::core::protocol::{
+    Checks, Chunk, Collected, FetchRules, FromWorker, JobItem, Outcome, ToWorker,
+};
 use crate::core::record::ItemRecord;
 use crate::core::retry::{Decision, Failure, RetryPolicy};
 use crate::core::settings::Settings;
@@ -45,9 +47,17 @@ pub enum Phase {
 /// What the page should show, in the order it happened.
 pub enum Report {
     /// A candidate entered the collection.
-    Found { id: u32, candidate: Rc<Candidate> },
+    Found {
+        id: u32,
+        candidate: Rc<Candidate>,
+    },
     /// A candidate settled. `pixels` is a collected image's thumbnail (RGBA).
-    Settled { id: u32, state: Settled, collected: Option<Collected>, pixels: Option<js_sys::ArrayBuffer> },
+    Settled {
+        id: u32,
+        state: Settled,
+        collected: Option<Collected>,
+        pixels: Option<js_sys::ArrayBuffer>,
+    },
     Counts(Counts),
     /// How many candidates the collection will have, as far as is known.
     Expected(u32),
@@ -104,15 +114,23 @@ pub fn start(
             report(Report::Phase(Phase::Stopped(reason)));
             return;
         }
-        let run = Run::new(collection, choice, settings, pool, workers, tx, report, records);
+        let run = Run::new(
+            collection, choice, settings, pool, workers, tx, report, records,
+        );
         run.drive(rx).await;
     });
     handle
 }
 
 fn settings_workers(s: &Settings) -> usize {
-    let hardware = web_sys::window().map(|w| w.navigator().hardware_concurrency() as usize).unwrap_or(2);
-    let max = if s.workers == 0 { 4 } else { s.workers as usize };
+    let hardware = web_sys::window()
+        .map(|w| w.navigator().hardware_concurrency() as usize)
+        .unwrap_or(2);
+    let max = if s.workers == 0 {
+        4
+    } else {
+        s.workers as usize
+    };
     pool_size(hardware, max, s.per_host_cap as usize)
 }
 
@@ -149,6 +167,7 @@ struct Run {
 }
 
 impl Run {
+    #[allow(clippy::too_many_arguments)] // each is one part the run drives; a struct would only rename them
     fn new(
         id: u32,
         choice: SourceChoice,
@@ -218,7 +237,12 @@ impl Run {
         }
         let workers = self.busy.len();
         let low_water = self.planner.size() * workers * 2;
-        while !self.paused && !self.source_busy && !self.source_done && self.taken < self.max() && self.queue.len() < low_water {
+        while !self.paused
+            && !self.source_busy
+            && !self.source_done
+            && self.taken < self.max()
+            && self.queue.len() < low_water
+        {
             match self.source.next(self.max() - self.taken) {
                 Step::Fetch(req) => {
                     self.source_busy = true;
@@ -251,7 +275,11 @@ impl Run {
         };
         if paused != self.paused && !self.ended {
             self.paused = paused;
-            (self.report)(Report::Phase(if paused { Phase::Paused } else { Phase::Collecting }));
+            (self.report)(Report::Phase(if paused {
+                Phase::Paused
+            } else {
+                Phase::Collecting
+            }));
             self.pump();
         }
     }
@@ -274,7 +302,11 @@ impl Run {
             self.next_chunk += 1;
             self.busy[worker] = Some((chunk, items.iter().map(|i| i.id).collect()));
             let in_flight = (self.settings.per_worker_in_flight as usize)
-                .min(share(self.settings.per_host_cap as usize, self.busy.len(), worker))
+                .min(share(
+                    self.settings.per_host_cap as usize,
+                    self.busy.len(),
+                    worker,
+                ))
                 .max(1) as u32;
             let rules = FetchRules {
                 header_timeout_ms: self.settings.header_timeout_s * 1000,
@@ -284,7 +316,13 @@ impl Run {
                 retries: self.settings.retries,
                 in_flight,
             };
-            let msg = ToWorker::Chunk(Chunk { collection: self.id, chunk, items, checks: self.checks.clone(), rules });
+            let msg = ToWorker::Chunk(Chunk {
+                collection: self.id,
+                chunk,
+                items,
+                checks: self.checks.clone(),
+                rules,
+            });
             self.pool.send(worker, &msg);
         }
         self.counts();
@@ -296,10 +334,16 @@ impl Run {
         }
         self.source_abort = None;
         let result = match answer {
-            Ok(a) => self.source.read(a.status, a.retry_after.as_deref(), &a.body).map_err(|e| {
-                let failure = Failure::Status { status: status_of(&e), retry_after_ms: None };
-                (e.is_transient(), e.to_string(), failure)
-            }),
+            Ok(a) => self
+                .source
+                .read(a.status, a.retry_after.as_deref(), &a.body)
+                .map_err(|e| {
+                    let failure = Failure::Status {
+                        status: status_of(&e),
+                        retry_after_ms: None,
+                    };
+                    (e.is_transient(), e.to_string(), failure)
+                }),
             Err(sentence) => Err((true, sentence.clone(), Failure::Network(sentence))),
         };
         match result {
@@ -310,7 +354,10 @@ impl Run {
                 self.pump();
             }
             Err((transient, sentence, failure)) => {
-                let policy = RetryPolicy { max_retries: self.settings.retries, ..RetryPolicy::default() };
+                let policy = RetryPolicy {
+                    max_retries: self.settings.retries,
+                    ..RetryPolicy::default()
+                };
                 let decision = if transient {
                     policy.decide(&failure, self.source_failures, crate::web::jitter())
                 } else {
@@ -331,7 +378,9 @@ impl Run {
                         if self.taken == 0 {
                             self.end(Phase::Stopped(sentence));
                         } else {
-                            (self.report)(Report::Notice(format!("The source stopped answering: {sentence}")));
+                            (self.report)(Report::Notice(format!(
+                                "The source stopped answering: {sentence}"
+                            )));
                             self.pump();
                         }
                     }
@@ -361,7 +410,10 @@ impl Run {
             self.candidates.insert(id, candidate.clone());
             (self.report)(Report::Found { id, candidate });
             match verdict {
-                Ok(normalized) => self.queue.push_back(JobItem { id, url: normalized }),
+                Ok(normalized) => self.queue.push_back(JobItem {
+                    id,
+                    url: normalized,
+                }),
                 Err(state) => self.settle(id, state, None, None),
             }
         }
@@ -380,14 +432,29 @@ impl Run {
             filter_size(w, h, &self.checks).map_err(|r| Settled::Filtered(r.to_string()))?;
         }
         if !self.settings.licenses.is_empty()
-            && !self.settings.licenses.iter().any(|l| l.eq_ignore_ascii_case(c.license.trim()))
+            && !self
+                .settings
+                .licenses
+                .iter()
+                .any(|l| l.eq_ignore_ascii_case(c.license.trim()))
         {
-            return Err(Settled::Filtered(format!("its license ({}) is not one of those chosen", c.license)));
+            return Err(Settled::Filtered(format!(
+                "its license ({}) is not one of those chosen",
+                c.license
+            )));
         }
         if let Some(mime) = &c.mime {
             let kind = mime.trim_start_matches("image/");
-            if !self.checks.file_types.is_empty() && !self.checks.file_types.iter().any(|t| t.eq_ignore_ascii_case(kind)) {
-                return Err(Settled::Filtered(format!("it is {kind}, not one of the file types chosen")));
+            if !self.checks.file_types.is_empty()
+                && !self
+                    .checks
+                    .file_types
+                    .iter()
+                    .any(|t| t.eq_ignore_ascii_case(kind))
+            {
+                return Err(Settled::Filtered(format!(
+                    "it is {kind}, not one of the file types chosen"
+                )));
             }
         }
         Ok(url)
@@ -395,7 +462,11 @@ impl Run {
 
     fn pool_event(&mut self, event: PoolEvent) {
         match event {
-            PoolEvent::Message { worker, msg, pixels } => match msg {
+            PoolEvent::Message {
+                worker,
+                msg,
+                pixels,
+            } => match msg {
                 FromWorker::Item(r) if r.collection == self.id => {
                     let (state, collected) = match r.outcome {
                         Outcome::Collected(c) => {
@@ -413,7 +484,13 @@ impl Run {
                     self.settle(r.id, state, collected, pixels);
                     self.counts();
                 }
-                FromWorker::ChunkDone { collection, chunk, items, elapsed_ms, .. } if collection == self.id => {
+                FromWorker::ChunkDone {
+                    collection,
+                    chunk,
+                    items,
+                    elapsed_ms,
+                    ..
+                } if collection == self.id => {
                     if matches!(&self.busy.get(worker), Some(Some((c, _))) if *c == chunk) {
                         self.busy[worker] = None;
                     }
@@ -424,7 +501,13 @@ impl Run {
                 FromWorker::HostPaused { host, for_ms } => {
                     // The host is paused for every worker, not only the one it answered.
                     for other in (0..self.busy.len()).filter(|w| *w != worker) {
-                        self.pool.send(other, &ToWorker::PauseHost { host: host.clone(), for_ms });
+                        self.pool.send(
+                            other,
+                            &ToWorker::PauseHost {
+                                host: host.clone(),
+                                for_ms,
+                            },
+                        );
                     }
                     (self.report)(Report::Notice(format!(
                         "{host} asked us to slow down; its downloads wait {:.1} s.",
@@ -444,11 +527,32 @@ impl Run {
         }
     }
 
-    fn settle(&mut self, id: u32, state: Settled, collected: Option<Collected>, pixels: Option<js_sys::ArrayBuffer>) {
+    fn settle(
+        &mut self,
+        id: u32,
+        state: Settled,
+        collected: Option<Collected>,
+        pixels: Option<js_sys::ArrayBuffer>,
+    ) {
         if self.ledger.settle(id, state.clone()) {
-            let candidate = self.candidates.get(&id).map(|c| (**c).clone()).unwrap_or_default();
-            self.records.push(ItemRecord::new(self.id, id, candidate, &state, collected.clone()));
-            (self.report)(Report::Settled { id, state, collected, pixels });
+            let candidate = self
+                .candidates
+                .get(&id)
+                .map(|c| (**c).clone())
+                .unwrap_or_default();
+            self.records.push(ItemRecord::new(
+                self.id,
+                id,
+                candidate,
+                &state,
+                collected.clone(),
+            ));
+            (self.report)(Report::Settled {
+                id,
+                state,
+                collected,
+                pixels,
+            });
         }
     }
 
@@ -458,7 +562,12 @@ impl Run {
 
     fn finish_if_settled(&mut self) {
         let c = self.ledger.counts();
-        if self.source_done && !self.source_busy && self.queue.is_empty() && c.queued == 0 && c.in_flight == 0 {
+        if self.source_done
+            && !self.source_busy
+            && self.queue.is_empty()
+            && c.queued == 0
+            && c.in_flight == 0
+        {
             match self.stopped.clone() {
                 Some(reason) => self.end(Phase::Stopped(reason)),
                 None => self.end(Phase::Done),
@@ -485,15 +594,32 @@ impl Run {
         if self.ended {
             return;
         }
-        self.pool.broadcast(&ToWorker::Cancel { collection: self.id });
+        self.pool.broadcast(&ToWorker::Cancel {
+            collection: self.id,
+        });
         if let Some(c) = self.source_abort.take() {
             c.abort();
         }
         self.queue.clear();
         for id in self.ledger.cancel_open() {
-            let candidate = self.candidates.get(&id).map(|c| (**c).clone()).unwrap_or_default();
-            self.records.push(ItemRecord::new(self.id, id, candidate, &Settled::Cancelled, None));
-            (self.report)(Report::Settled { id, state: Settled::Cancelled, collected: None, pixels: None });
+            let candidate = self
+                .candidates
+                .get(&id)
+                .map(|c| (**c).clone())
+                .unwrap_or_default();
+            self.records.push(ItemRecord::new(
+                self.id,
+                id,
+                candidate,
+                &Settled::Cancelled,
+                None,
+            ));
+            (self.report)(Report::Settled {
+                id,
+                state: Settled::Cancelled,
+                collected: None,
+                pixels: None,
+            });
         }
         self.end(Phase::Cancelled);
     }

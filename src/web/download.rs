@@ -45,7 +45,10 @@ pub async fn fetch_once(
         if cancelled() {
             AttemptError::Cancelled
         } else if let Some(phase) = timed_out.get() {
-            AttemptError::Failure(Failure::Timeout { phase, after_ms: ms as u64 })
+            AttemptError::Failure(Failure::Timeout {
+                phase,
+                after_ms: ms as u64,
+            })
         } else {
             AttemptError::Failure(Failure::Network(e))
         }
@@ -59,7 +62,11 @@ pub async fn fetch_once(
         .referrer_policy(ReferrerPolicy::NoReferrer)
         .mode(RequestMode::Cors)
         .build()
-        .map_err(|e| AttemptError::Refused(Refusal::Failed(format!("the request could not be made ({e})"))))?;
+        .map_err(|e| {
+            AttemptError::Refused(Refusal::Failed(format!(
+                "the request could not be made ({e})"
+            )))
+        })?;
     let response = request
         .send()
         .await
@@ -71,9 +78,15 @@ pub async fn fetch_once(
             .headers()
             .get("retry-after")
             .and_then(|v| parse_retry_after(&v, super::now_unix_ms()));
-        return Err(AttemptError::Failure(Failure::Status { status: response.status(), retry_after_ms }));
+        return Err(AttemptError::Failure(Failure::Status {
+            status: response.status(),
+            retry_after_ms,
+        }));
     }
-    let declared = response.headers().get("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
     check_length(declared, checks).map_err(AttemptError::Refused)?;
 
     let body_deadline = deadline("body", rules.body_timeout_ms);

@@ -58,12 +58,19 @@ pub fn publish(name: &'static str, value: f64) {
 pub fn page_wasm_bytes() -> u64 {
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64)
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as u64
+        })
         .unwrap_or(0)
 }
 
 fn number(v: &wasm_bindgen::JsValue, key: &str) -> Option<u64> {
-    js_sys::Reflect::get(v, &key.into()).ok().and_then(|n| n.as_f64()).map(|n| n as u64)
+    js_sys::Reflect::get(v, &key.into())
+        .ok()
+        .and_then(|n| n.as_f64())
+        .map(|n| n as u64)
 }
 
 /// Takes one reading now.
@@ -87,23 +94,42 @@ pub fn read(cache_bytes: u64) -> MemoryReading {
 
 /// Starts `measureUserAgentSpecificMemory` if the page may and it is due.
 fn ask_ua_memory() {
-    let Some(window) = web_sys::window() else { return };
-    let isolated = js_sys::Reflect::get(&window, &"crossOriginIsolated".into()).ok().and_then(|v| v.as_bool()) == Some(true);
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let isolated = js_sys::Reflect::get(&window, &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        == Some(true);
     let now = js_sys::Date::now();
     let due = SHARED.with_borrow(|s| !s.ua_pending && now - s.ua_asked_at >= UA_MEMORY_EVERY_MS);
     if !isolated || !due {
         return;
     }
-    let Some(performance) = window.performance() else { return };
-    let Ok(f) = js_sys::Reflect::get(&performance, &"measureUserAgentSpecificMemory".into()) else { return };
-    let Ok(f) = f.dyn_into::<js_sys::Function>() else { return };
-    let Ok(promise) = f.call0(&performance).and_then(|p| p.dyn_into::<js_sys::Promise>()) else { return };
+    let Some(performance) = window.performance() else {
+        return;
+    };
+    let Ok(f) = js_sys::Reflect::get(&performance, &"measureUserAgentSpecificMemory".into()) else {
+        return;
+    };
+    let Ok(f) = f.dyn_into::<js_sys::Function>() else {
+        return;
+    };
+    let Ok(promise) = f
+        .call0(&performance)
+        .and_then(|p| p.dyn_into::<js_sys::Promise>())
+    else {
+        return;
+    };
     SHARED.with_borrow_mut(|s| {
         s.ua_pending = true;
         s.ua_asked_at = now;
     });
     wasm_bindgen_futures::spawn_local(async move {
-        let bytes = JsFuture::from(promise).await.ok().and_then(|r| number(&r, "bytes"));
+        let bytes = JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|r| number(&r, "bytes"));
         SHARED.with_borrow_mut(|s| {
             s.ua_pending = false;
             if bytes.is_some() {
@@ -120,7 +146,10 @@ fn publish_reading(r: &MemoryReading, level: &str) {
     };
     set("js_heap_used", r.js_heap_used.unwrap_or(0) as f64);
     set("js_heap_total", r.js_heap_total.unwrap_or(0) as f64);
-    set("ua_specific", r.ua_specific.map(|b| b as f64).unwrap_or(f64::NAN));
+    set(
+        "ua_specific",
+        r.ua_specific.map(|b| b as f64).unwrap_or(f64::NAN),
+    );
     set("page_wasm", r.page_wasm as f64);
     set("workers_wasm", r.workers_wasm as f64);
     set("cache_bytes", r.cache_bytes as f64);
@@ -151,12 +180,17 @@ impl Sampler {
         cache_bytes: impl Fn() -> u64 + 'static,
         on_change: impl Fn(LevelChange) + 'static,
     ) -> Sampler {
-        let machine = Rc::new(RefCell::new(PressureMachine::new(warning_mb as u64 * MIB, critical_mb as u64 * MIB)));
+        let machine = Rc::new(RefCell::new(PressureMachine::new(
+            warning_mb as u64 * MIB,
+            critical_mb as u64 * MIB,
+        )));
         let tick = {
             let machine = machine.clone();
             move || {
                 let reading = read(cache_bytes());
-                let change = machine.borrow_mut().observe(reading.total(), js_sys::Date::now());
+                let change = machine
+                    .borrow_mut()
+                    .observe(reading.total(), js_sys::Date::now());
                 publish_reading(&reading, machine.borrow().level().name());
                 if let Some(change) = change {
                     on_change(change);
@@ -164,11 +198,16 @@ impl Sampler {
             }
         };
         tick();
-        Sampler { machine, _interval: Interval::new(every_ms, tick) }
+        Sampler {
+            machine,
+            _interval: Interval::new(every_ms, tick),
+        }
     }
 
     /// New warning and critical lines, in MB (applied at the next reading).
     pub fn set_lines(&self, warning_mb: u32, critical_mb: u32) {
-        self.machine.borrow_mut().set_lines(warning_mb as u64 * MIB, critical_mb as u64 * MIB);
+        self.machine
+            .borrow_mut()
+            .set_lines(warning_mb as u64 * MIB, critical_mb as u64 * MIB);
     }
 }

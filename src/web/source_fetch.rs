@@ -17,7 +17,11 @@ pub struct Answer {
 }
 
 /// Fetches a source request; `Err` is a sentence (network failure, deadline).
-pub async fn fetch_source(req: &SourceRequest, controller: &AbortController, deadline_ms: u32) -> Result<Answer, String> {
+pub async fn fetch_source(
+    req: &SourceRequest,
+    controller: &AbortController,
+    deadline_ms: u32,
+) -> Result<Answer, String> {
     let timer = {
         let controller = controller.clone();
         Timeout::new(deadline_ms, move || controller.abort())
@@ -40,5 +44,9 @@ pub async fn fetch_source(req: &SourceRequest, controller: &AbortController, dea
     let retry_after = response.headers().get("retry-after");
     let body = response.text().await.map_err(unreachable)?;
     timer.cancel();
-    Ok(Answer { status, retry_after, body })
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
 }

@@ -12,7 +12,10 @@ use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Cache, CacheStorage, IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransactionMode, Response, ResponseInit};
+use web_sys::{
+    Cache, CacheStorage, IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest,
+    IdbTransactionMode, Response, ResponseInit,
+};
 
 use crate::core::record::{original_key, CollectionRecord, ItemRecord};
 
@@ -43,8 +46,14 @@ impl std::fmt::Display for StoreError {
 }
 
 fn store_error(e: JsValue) -> StoreError {
-    let name = js_sys::Reflect::get(&e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
-    let message = js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    let name = js_sys::Reflect::get(&e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default();
+    let message = js_sys::Reflect::get(&e, &"message".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default();
     if name == "QuotaExceededError" {
         StoreError::Full
     } else if name == "SecurityError" {
@@ -56,36 +65,57 @@ fn store_error(e: JsValue) -> StoreError {
 
 fn caches() -> Result<CacheStorage, StoreError> {
     let caches = js_sys::Reflect::get(&js_sys::global(), &"caches".into()).map_err(store_error)?;
-    caches
-        .dyn_into::<CacheStorage>()
-        .map_err(|_| StoreError::Unavailable("Cache Storage needs a secure context (https or localhost)".into()))
+    caches.dyn_into::<CacheStorage>().map_err(|_| {
+        StoreError::Unavailable("Cache Storage needs a secure context (https or localhost)".into())
+    })
 }
 
 async fn originals() -> Result<Cache, StoreError> {
-    let cache = JsFuture::from(caches()?.open(ORIGINALS)).await.map_err(store_error)?;
-    cache.dyn_into::<Cache>().map_err(|_| StoreError::Failed("Cache Storage answered oddly".into()))
+    let cache = JsFuture::from(caches()?.open(ORIGINALS))
+        .await
+        .map_err(store_error)?;
+    cache
+        .dyn_into::<Cache>()
+        .map_err(|_| StoreError::Failed("Cache Storage answered oddly".into()))
 }
 
 /// Keeps an original's bytes under its SHA-256 (a worker calls this).
-pub async fn put_original(sha256: &str, bytes: &[u8], content_type: &str) -> Result<(), StoreError> {
+pub async fn put_original(
+    sha256: &str,
+    bytes: &[u8],
+    content_type: &str,
+) -> Result<(), StoreError> {
     let cache = originals().await?;
     let init = ResponseInit::new();
     let headers = web_sys::Headers::new().map_err(store_error)?;
-    headers.set("content-type", content_type).map_err(store_error)?;
-    headers.set("content-length", &bytes.len().to_string()).map_err(store_error)?;
+    headers
+        .set("content-type", content_type)
+        .map_err(store_error)?;
+    headers
+        .set("content-length", &bytes.len().to_string())
+        .map_err(store_error)?;
     init.set_headers(&headers);
     let body = Uint8Array::from(bytes);
-    let response = Response::new_with_opt_buffer_source_and_init(Some(&body), &init).map_err(store_error)?;
-    JsFuture::from(cache.put_with_str(&original_key(sha256), &response)).await.map_err(store_error)?;
+    let response =
+        Response::new_with_opt_buffer_source_and_init(Some(&body), &init).map_err(store_error)?;
+    JsFuture::from(cache.put_with_str(&original_key(sha256), &response))
+        .await
+        .map_err(store_error)?;
     Ok(())
 }
 
 /// An original's bytes, if stored.
 pub async fn get_original(sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
     let cache = originals().await?;
-    let found = JsFuture::from(cache.match_with_str(&original_key(sha256))).await.map_err(store_error)?;
-    let Ok(response) = found.dyn_into::<Response>() else { return Ok(None) };
-    let buffer = JsFuture::from(response.array_buffer().map_err(store_error)?).await.map_err(store_error)?;
+    let found = JsFuture::from(cache.match_with_str(&original_key(sha256)))
+        .await
+        .map_err(store_error)?;
+    let Ok(response) = found.dyn_into::<Response>() else {
+        return Ok(None);
+    };
+    let buffer = JsFuture::from(response.array_buffer().map_err(store_error)?)
+        .await
+        .map_err(store_error)?;
     Ok(Some(Uint8Array::new(&buffer).to_vec()))
 }
 
@@ -105,7 +135,9 @@ pub async fn original_hashes() -> Result<Vec<String>, StoreError> {
 pub async fn delete_originals(hashes: &[String]) -> Result<(), StoreError> {
     let cache = originals().await?;
     for h in hashes {
-        JsFuture::from(cache.delete_with_str(&original_key(h))).await.map_err(store_error)?;
+        JsFuture::from(cache.delete_with_str(&original_key(h)))
+            .await
+            .map_err(store_error)?;
     }
     Ok(())
 }
@@ -119,7 +151,12 @@ async fn done(request: &IdbRequest) -> Result<JsValue, StoreError> {
         });
         let req = request.clone();
         let bad = Closure::once_into_js(move || {
-            let e = req.error().ok().flatten().map(JsValue::from).unwrap_or_else(|| "IndexedDB failed".into());
+            let e = req
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or_else(|| "IndexedDB failed".into());
             let _ = reject.call1(&JsValue::NULL, &e);
         });
         request.set_onsuccess(Some(ok.unchecked_ref()));
@@ -134,22 +171,34 @@ pub async fn open_db() -> Result<IdbDatabase, StoreError> {
         .ok()
         .and_then(|f| f.dyn_into::<web_sys::IdbFactory>().ok())
         .ok_or_else(|| StoreError::Unavailable("IndexedDB is not available".into()))?;
-    let open: IdbOpenDbRequest = factory.open_with_u32(DB_NAME, DB_VERSION).map_err(store_error)?;
-    let upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(move |e: web_sys::IdbVersionChangeEvent| {
-        let Some(req) = e.target().and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok()) else { return };
-        let Ok(db) = req.result().and_then(|r| r.dyn_into::<IdbDatabase>()) else { return };
-        let names = db.object_store_names();
-        if !names.contains(ITEMS) {
-            let _ = db.create_object_store(ITEMS);
-        }
-        if !names.contains(COLLECTIONS) {
-            let _ = db.create_object_store(COLLECTIONS);
-        }
-    });
+    let open: IdbOpenDbRequest = factory
+        .open_with_u32(DB_NAME, DB_VERSION)
+        .map_err(store_error)?;
+    let upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(
+        move |e: web_sys::IdbVersionChangeEvent| {
+            let Some(req) = e
+                .target()
+                .and_then(|t| t.dyn_into::<IdbOpenDbRequest>().ok())
+            else {
+                return;
+            };
+            let Ok(db) = req.result().and_then(|r| r.dyn_into::<IdbDatabase>()) else {
+                return;
+            };
+            let names = db.object_store_names();
+            if !names.contains(ITEMS) {
+                let _ = db.create_object_store(ITEMS);
+            }
+            if !names.contains(COLLECTIONS) {
+                let _ = db.create_object_store(COLLECTIONS);
+            }
+        },
+    );
     open.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
     let db = done(&open).await;
     drop(upgrade);
-    db?.dyn_into::<IdbDatabase>().map_err(|_| StoreError::Failed("IndexedDB answered oddly".into()))
+    db?.dyn_into::<IdbDatabase>()
+        .map_err(|_| StoreError::Failed("IndexedDB answered oddly".into()))
 }
 
 fn item_key(collection: u32, id: u32) -> JsValue {
@@ -161,12 +210,18 @@ pub async fn put_items(db: &IdbDatabase, items: &[ItemRecord]) -> Result<(), Sto
     if items.is_empty() {
         return Ok(());
     }
-    let tx = db.transaction_with_str_and_mode(ITEMS, IdbTransactionMode::Readwrite).map_err(store_error)?;
+    let tx = db
+        .transaction_with_str_and_mode(ITEMS, IdbTransactionMode::Readwrite)
+        .map_err(store_error)?;
     let store = tx.object_store(ITEMS).map_err(store_error)?;
     let mut last = None;
     for item in items {
         let json = serde_json::to_string(item).map_err(|e| StoreError::Failed(e.to_string()))?;
-        last = Some(store.put_with_key(&json.into(), &item_key(item.collection, item.id)).map_err(store_error)?);
+        last = Some(
+            store
+                .put_with_key(&json.into(), &item_key(item.collection, item.id))
+                .map_err(store_error)?,
+        );
     }
     if let Some(req) = last {
         done(&req).await?;
@@ -178,19 +233,33 @@ pub async fn put_items(db: &IdbDatabase, items: &[ItemRecord]) -> Result<(), Sto
 pub async fn load_items(db: &IdbDatabase, collection: u32) -> Result<Vec<ItemRecord>, StoreError> {
     let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
     let store = tx.object_store(ITEMS).map_err(store_error)?;
-    let range = IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX)).map_err(store_error)?;
+    let range = IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX))
+        .map_err(store_error)?;
     let all = done(&store.get_all_with_key(&range).map_err(store_error)?).await?;
     let all: Array = all.unchecked_into();
-    Ok(all.iter().filter_map(|v| v.as_string()).filter_map(|s| serde_json::from_str(&s).ok()).collect())
+    Ok(all
+        .iter()
+        .filter_map(|v| v.as_string())
+        .filter_map(|s| serde_json::from_str(&s).ok())
+        .collect())
 }
 
 /// Deletes a collection: its records, and the originals no other stored
 /// collection uses.
 pub async fn forget_collection(db: &IdbDatabase, collection: u32) -> Result<(), StoreError> {
-    let mine: Vec<String> =
-        load_items(db, collection).await?.into_iter().filter_map(|r| r.collected.map(|c| c.sha256)).collect();
+    let mine: Vec<String> = load_items(db, collection)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.collected.map(|c| c.sha256))
+        .collect();
     let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
-    let all = done(&tx.object_store(ITEMS).map_err(store_error)?.get_all().map_err(store_error)?).await?;
+    let all = done(
+        &tx.object_store(ITEMS)
+            .map_err(store_error)?
+            .get_all()
+            .map_err(store_error)?,
+    )
+    .await?;
     let others: std::collections::HashSet<String> = all
         .unchecked_into::<Array>()
         .iter()
@@ -206,10 +275,17 @@ pub async fn forget_collection(db: &IdbDatabase, collection: u32) -> Result<(), 
 
 /// Saves a collection's record.
 pub async fn put_collection(db: &IdbDatabase, c: &CollectionRecord) -> Result<(), StoreError> {
-    let tx = db.transaction_with_str_and_mode(COLLECTIONS, IdbTransactionMode::Readwrite).map_err(store_error)?;
+    let tx = db
+        .transaction_with_str_and_mode(COLLECTIONS, IdbTransactionMode::Readwrite)
+        .map_err(store_error)?;
     let store = tx.object_store(COLLECTIONS).map_err(store_error)?;
     let json = serde_json::to_string(c).map_err(|e| StoreError::Failed(e.to_string()))?;
-    done(&store.put_with_key(&json.into(), &c.id.into()).map_err(store_error)?).await?;
+    done(
+        &store
+            .put_with_key(&json.into(), &c.id.into())
+            .map_err(store_error)?,
+    )
+    .await?;
     Ok(())
 }
 
@@ -219,20 +295,33 @@ pub async fn load_collections(db: &IdbDatabase) -> Result<Vec<CollectionRecord>,
     let store = tx.object_store(COLLECTIONS).map_err(store_error)?;
     let all = done(&store.get_all().map_err(store_error)?).await?;
     let all: Array = all.unchecked_into();
-    Ok(all.iter().filter_map(|v| v.as_string()).filter_map(|s| serde_json::from_str(&s).ok()).collect())
+    Ok(all
+        .iter()
+        .filter_map(|v| v.as_string())
+        .filter_map(|s| serde_json::from_str(&s).ok())
+        .collect())
 }
 
 /// Deletes a collection's records (its originals are deleted by the caller,
 /// who knows which hashes no other collection uses).
 pub async fn delete_collection(db: &IdbDatabase, collection: u32) -> Result<(), StoreError> {
     let tx = db
-        .transaction_with_str_sequence_and_mode(&Array::of2(&ITEMS.into(), &COLLECTIONS.into()), IdbTransactionMode::Readwrite)
+        .transaction_with_str_sequence_and_mode(
+            &Array::of2(&ITEMS.into(), &COLLECTIONS.into()),
+            IdbTransactionMode::Readwrite,
+        )
         .map_err(store_error)?;
     let items = tx.object_store(ITEMS).map_err(store_error)?;
-    let range = IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX)).map_err(store_error)?;
+    let range = IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX))
+        .map_err(store_error)?;
     items.delete(&range).map_err(store_error)?;
     let collections = tx.object_store(COLLECTIONS).map_err(store_error)?;
-    done(&collections.delete(&collection.into()).map_err(store_error)?).await?;
+    done(
+        &collections
+            .delete(&collection.into())
+            .map_err(store_error)?,
+    )
+    .await?;
     Ok(())
 }
 
@@ -252,8 +341,14 @@ struct WriterInner {
 impl RecordWriter {
     /// A writer into `db`; with `None` (no IndexedDB here) records are dropped.
     pub fn new(db: Option<IdbDatabase>) -> RecordWriter {
-        let inner = WriterInner { db, pending: Vec::new(), scheduled: false };
-        RecordWriter { inner: std::rc::Rc::new(std::cell::RefCell::new(inner)) }
+        let inner = WriterInner {
+            db,
+            pending: Vec::new(),
+            scheduled: false,
+        };
+        RecordWriter {
+            inner: std::rc::Rc::new(std::cell::RefCell::new(inner)),
+        }
     }
 
     pub fn push(&self, record: ItemRecord) {

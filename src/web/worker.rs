@@ -18,7 +18,9 @@ use web_sys::{AbortController, DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::core::hosts::host_of;
 use crate::core::image_check::{check, Header, Refusal};
-use crate::core::protocol::{self, Checks, Chunk, Collected, FromWorker, ItemReport, JobItem, Outcome, ToWorker};
+use crate::core::protocol::{
+    self, Checks, Chunk, Collected, FromWorker, ItemReport, JobItem, Outcome, ToWorker,
+};
 use crate::core::retry::{Decision, RetryPolicy};
 use crate::core::thumbnail::make_thumbnail;
 use crate::web::browser_decode;
@@ -46,14 +48,18 @@ fn scope() -> DedicatedWorkerGlobalScope {
 pub fn start() {
     std::panic::set_hook(Box::new(console_error_panic_hook::hook));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-        let Some(text) = event.data().as_string() else { return };
+        let Some(text) = event.data().as_string() else {
+            return;
+        };
         match protocol::decode::<ToWorker>(&text) {
             Ok(ToWorker::Chunk(chunk)) => wasm_bindgen_futures::spawn_local(run_chunk(chunk)),
             Ok(ToWorker::Cancel { collection }) => cancel(collection),
             Ok(ToWorker::PauseHost { host, for_ms }) => pause_host(&host, for_ms),
-            Ok(ToWorker::Remake { key, sha256, thumb_px }) => {
-                wasm_bindgen_futures::spawn_local(remake(key, sha256, thumb_px))
-            }
+            Ok(ToWorker::Remake {
+                key,
+                sha256,
+                thumb_px,
+            }) => wasm_bindgen_futures::spawn_local(remake(key, sha256, thumb_px)),
             Err(e) => web_sys::console::error_1(&e.into()),
         }
     });
@@ -122,7 +128,12 @@ async fn run_chunk(chunk: Chunk) {
 async fn run_item(chunk: &Chunk, item: &JobItem) {
     let (outcome, attempts, pixels) = collect_one(chunk, item).await;
     post(
-        &FromWorker::Item(ItemReport { collection: chunk.collection, id: item.id, attempts, outcome }),
+        &FromWorker::Item(ItemReport {
+            collection: chunk.collection,
+            id: item.id,
+            attempts,
+            outcome,
+        }),
         pixels,
     );
 }
@@ -130,7 +141,11 @@ async fn run_item(chunk: &Chunk, item: &JobItem) {
 /// Downloads, checks and thumbnails one item, retrying as the policy says.
 async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_sys::ArrayBuffer>) {
     let rules = &chunk.rules;
-    let policy = RetryPolicy { base_ms: rules.retry_base_ms, cap_ms: rules.retry_cap_ms, max_retries: rules.retries };
+    let policy = RetryPolicy {
+        base_ms: rules.retry_base_ms,
+        cap_ms: rules.retry_cap_ms,
+        max_retries: rules.retries,
+    };
     let host = host_of(&item.url).unwrap_or_default();
     let mut attempts = 0;
     loop {
@@ -141,10 +156,24 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_
         attempts += 1;
         let controller = match AbortController::new() {
             Ok(c) => c,
-            Err(_) => return (Outcome::Failed("the browser could not start a download".into()), attempts, None),
+            Err(_) => {
+                return (
+                    Outcome::Failed("the browser could not start a download".into()),
+                    attempts,
+                    None,
+                )
+            }
         };
-        STATE.with_borrow_mut(|s| s.in_flight.entry(chunk.collection).or_default().push(controller.clone()));
-        let result = fetch_once(&item.url, rules, &chunk.checks, &controller, || is_cancelled(chunk.collection)).await;
+        STATE.with_borrow_mut(|s| {
+            s.in_flight
+                .entry(chunk.collection)
+                .or_default()
+                .push(controller.clone())
+        });
+        let result = fetch_once(&item.url, rules, &chunk.checks, &controller, || {
+            is_cancelled(chunk.collection)
+        })
+        .await;
         STATE.with_borrow_mut(|s| {
             if let Some(list) = s.in_flight.get_mut(&chunk.collection) {
                 list.retain(|c| c != &controller);
@@ -161,7 +190,13 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_
             Decision::RetryIn { ms, pause_host } => {
                 if pause_host {
                     self::pause_host(&host, ms);
-                    post(&FromWorker::HostPaused { host: host.clone(), for_ms: ms }, None);
+                    post(
+                        &FromWorker::HostPaused {
+                            host: host.clone(),
+                            for_ms: ms,
+                        },
+                        None,
+                    );
                 }
                 sleep_unless_cancelled(ms, chunk.collection).await;
             }
@@ -176,29 +211,49 @@ fn refusal(r: Refusal) -> Outcome {
     }
 }
 
-async fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, Option<js_sys::ArrayBuffer>) {
+async fn finish(
+    bytes: Vec<u8>,
+    chunk: &Chunk,
+    attempts: u32,
+) -> (Outcome, u32, Option<js_sys::ArrayBuffer>) {
     let header = match check(&bytes, &chunk.checks) {
         Ok(h) => h,
         Err(r) => return (refusal(r), attempts, None),
     };
-    let (thumb_width, thumb_height, pixels) = match thumbnail(&bytes, &header, chunk.checks.thumb_px, chunk.checks.browser_decoder).await {
+    let (thumb_width, thumb_height, pixels) = match thumbnail(
+        &bytes,
+        &header,
+        chunk.checks.thumb_px,
+        chunk.checks.browser_decoder,
+    )
+    .await
+    {
         Ok(t) => t,
         Err(reason) => return (Outcome::Failed(reason), attempts, None),
     };
-    let sha256 = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let sha256 = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
     // The original is kept before the image counts as collected.
-    let stored = match put_original(&sha256, &bytes, &format!("image/{}", header.format.name())).await {
-        Ok(()) => true,
-        Err(StoreError::Full) => {
-            let reason = StoreError::Full.to_string();
-            post(&FromWorker::StorageFull { reason: reason.clone() }, None);
-            return (Outcome::Failed(reason), attempts, None);
-        }
-        Err(e) => {
-            web_sys::console::warn_1(&e.to_string().into());
-            false
-        }
-    };
+    let stored =
+        match put_original(&sha256, &bytes, &format!("image/{}", header.format.name())).await {
+            Ok(()) => true,
+            Err(StoreError::Full) => {
+                let reason = StoreError::Full.to_string();
+                post(
+                    &FromWorker::StorageFull {
+                        reason: reason.clone(),
+                    },
+                    None,
+                );
+                return (Outcome::Failed(reason), attempts, None);
+            }
+            Err(e) => {
+                web_sys::console::warn_1(&e.to_string().into());
+                false
+            }
+        };
     let collected = Collected {
         width: header.width,
         height: header.height,
@@ -215,7 +270,12 @@ async fn finish(bytes: Vec<u8>, chunk: &Chunk, attempts: u32) -> (Outcome, u32, 
 /// Makes the thumbnail: by the browser when asked (falling back to the `image`
 /// crate for what it cannot decode), else by the `image` crate. The pixels
 /// come back in a JS buffer, ready to transfer.
-async fn thumbnail(bytes: &[u8], header: &Header, thumb_px: u32, browser: bool) -> Result<(u32, u32, js_sys::ArrayBuffer), String> {
+async fn thumbnail(
+    bytes: &[u8],
+    header: &Header,
+    thumb_px: u32,
+    browser: bool,
+) -> Result<(u32, u32, js_sys::ArrayBuffer), String> {
     if browser {
         if let Ok(t) = browser_decode::thumbnail(bytes, header, thumb_px).await {
             return Ok((t.width, t.height, t.pixels));
@@ -223,7 +283,11 @@ async fn thumbnail(bytes: &[u8], header: &Header, thumb_px: u32, browser: bool) 
     }
     let thumb = make_thumbnail(bytes, header, thumb_px)?;
     // One copy out of wasm memory into a buffer the page then owns (transferred).
-    Ok((thumb.width, thumb.height, js_sys::Uint8Array::from(thumb.rgba.as_slice()).buffer()))
+    Ok((
+        thumb.width,
+        thumb.height,
+        js_sys::Uint8Array::from(thumb.rgba.as_slice()).buffer(),
+    ))
 }
 
 /// Makes a thumbnail again from a stored original.
@@ -233,17 +297,33 @@ async fn remake(key: u64, sha256: String, thumb_px: u32) {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "its original is no longer in browser storage".to_string())?;
-        let checks = Checks { max_bytes: u64::MAX, max_side: u32::MAX, max_pixels: u64::MAX, ..Checks::default() };
+        let checks = Checks {
+            max_bytes: u64::MAX,
+            max_side: u32::MAX,
+            max_pixels: u64::MAX,
+            ..Checks::default()
+        };
         let header = check(&bytes, &checks).map_err(|r| r.to_string())?;
         thumbnail(&bytes, &header, thumb_px, true).await
     }
     .await;
     match made {
         Ok((width, height, pixels)) => {
-            let msg = FromWorker::Remade { key, result: Ok((width, height)), wasm_bytes: wasm_bytes() };
+            let msg = FromWorker::Remade {
+                key,
+                result: Ok((width, height)),
+                wasm_bytes: wasm_bytes(),
+            };
             post(&msg, Some(pixels));
         }
-        Err(reason) => post(&FromWorker::Remade { key, result: Err(reason), wasm_bytes: wasm_bytes() }, None),
+        Err(reason) => post(
+            &FromWorker::Remade {
+                key,
+                result: Err(reason),
+                wasm_bytes: wasm_bytes(),
+            },
+            None,
+        ),
     }
 }
 
@@ -251,7 +331,11 @@ async fn remake(key: u64, sha256: String, thumb_px: u32) {
 fn wasm_bytes() -> u64 {
     wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as u64)
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as u64
+        })
         .unwrap_or(0)
 }
 

@@ -21,7 +21,11 @@ const WORKER_SCRIPT: &str = "./worker_loader.js";
 
 /// Something one of the pool's workers said or did.
 pub enum PoolEvent {
-    Message { worker: usize, msg: FromWorker, pixels: Option<js_sys::ArrayBuffer> },
+    Message {
+        worker: usize,
+        msg: FromWorker,
+        pixels: Option<js_sys::ArrayBuffer>,
+    },
     /// The worker died (an uncaught error or a panic); `reason` says how.
     Crashed { worker: usize, reason: String },
 }
@@ -57,8 +61,14 @@ impl Default for WorkerPool {
 impl WorkerPool {
     /// A pool whose workers run `script` (the default is Trunk's worker loader).
     pub fn with_script(script: &str) -> WorkerPool {
-        let inner = Inner { script: script.to_string(), workers: Vec::new(), listener: None };
-        WorkerPool { inner: Rc::new(RefCell::new(inner)) }
+        let inner = Inner {
+            script: script.to_string(),
+            workers: Vec::new(),
+            listener: None,
+        };
+        WorkerPool {
+            inner: Rc::new(RefCell::new(inner)),
+        }
     }
 
     /// Makes sure `n` workers exist (starting the missing ones).
@@ -97,7 +107,9 @@ impl WorkerPool {
     pub fn send(&self, worker: usize, msg: &ToWorker) {
         let text = protocol::encode(msg);
         let mut inner = self.inner.borrow_mut();
-        let Some(w) = inner.workers.get_mut(worker) else { return };
+        let Some(w) = inner.workers.get_mut(worker) else {
+            return;
+        };
         if w.ready {
             post(&w.worker, &text);
         } else {
@@ -114,13 +126,20 @@ impl WorkerPool {
 
     fn start_worker(&self, index: usize) -> Result<PoolWorker, String> {
         let script = self.inner.borrow().script.clone();
-        let worker = Worker::new(&script)
-            .map_err(|e| format!("This browser could not start a Web Worker ({}); collecting needs them.", describe(&e)))?;
+        let worker = Worker::new(&script).map_err(|e| {
+            format!(
+                "This browser could not start a Web Worker ({}); collecting needs them.",
+                describe(&e)
+            )
+        })?;
         let weak = Rc::downgrade(&self.inner);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Some(inner) = weak.upgrade() else { return };
             let data = event.data();
-            let text = js_sys::Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let text = js_sys::Reflect::get(&data, &"msg".into())
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default();
             let pixels = js_sys::Reflect::get(&data, &"pixels".into())
                 .ok()
                 .and_then(|v| v.dyn_into::<js_sys::ArrayBuffer>().ok());
@@ -141,17 +160,36 @@ impl WorkerPool {
                 }
                 return;
             }
-            emit(&inner, PoolEvent::Message { worker: index, msg, pixels });
+            emit(
+                &inner,
+                PoolEvent::Message {
+                    worker: index,
+                    msg,
+                    pixels,
+                },
+            );
         });
         let weak = Rc::downgrade(&self.inner);
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
             let Some(inner) = weak.upgrade() else { return };
             let reason = format!("a worker stopped with an error: {}", event.message());
-            emit(&inner, PoolEvent::Crashed { worker: index, reason });
+            emit(
+                &inner,
+                PoolEvent::Crashed {
+                    worker: index,
+                    reason,
+                },
+            );
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(PoolWorker { worker, ready: false, waiting: Vec::new(), _on_message: on_message, _on_error: on_error })
+        Ok(PoolWorker {
+            worker,
+            ready: false,
+            waiting: Vec::new(),
+            _on_message: on_message,
+            _on_error: on_error,
+        })
     }
 }
 
@@ -171,6 +209,10 @@ fn post(worker: &Worker, text: &str) {
 
 fn describe(e: &JsValue) -> String {
     e.as_string()
-        .or_else(|| js_sys::Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()))
+        .or_else(|| {
+            js_sys::Reflect::get(e, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
         .unwrap_or_else(|| "unknown error".into())
 }

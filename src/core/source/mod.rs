@@ -54,9 +54,16 @@ pub enum Step {
 pub enum SourceError {
     /// The service answered with this HTTP status; `message` says what it means
     /// for the user (e.g. Openverse's 401 past the anonymous page limit).
-    Http { status: u16, message: String, retry_after: Option<String> },
+    Http {
+        status: u16,
+        message: String,
+        retry_after: Option<String>,
+    },
     /// The body was not what this service sends (malformed JSON, missing fields).
-    Malformed { service: &'static str, detail: String },
+    Malformed {
+        service: &'static str,
+        detail: String,
+    },
 }
 
 impl SourceError {
@@ -74,7 +81,10 @@ impl fmt::Display for SourceError {
         match self {
             SourceError::Http { message, .. } => f.write_str(message),
             SourceError::Malformed { service, detail } => {
-                write!(f, "{service} sent an answer this app cannot read ({detail}).")
+                write!(
+                    f,
+                    "{service} sent an answer this app cannot read ({detail})."
+                )
             }
         }
     }
@@ -87,7 +97,12 @@ pub trait Source {
     fn next(&mut self, wanted: usize) -> Step;
     /// The answer to the last [`Step::Fetch`]: its HTTP status, the value of
     /// its `Retry-After` header if any, and its body as text.
-    fn read(&mut self, status: u16, retry_after: Option<&str>, body: &str) -> Result<SourcePage, SourceError>;
+    fn read(
+        &mut self,
+        status: u16,
+        retry_after: Option<&str>,
+        body: &str,
+    ) -> Result<SourcePage, SourceError>;
 }
 
 /// Which source the user picked, with its own options. This is what the search
@@ -97,9 +112,17 @@ pub enum SourceChoice {
     /// The local demo source's `/api/search` at `api` (its base URL).
     Local { api: String, query: String },
     /// Wikimedia Commons through the MediaWiki API at `api` (…/w/api.php).
-    Commons { api: String, query: String, thumb_px: u32 },
+    Commons {
+        api: String,
+        query: String,
+        thumb_px: u32,
+    },
     /// Openverse's `/v1/images/` at `api` (its base URL), with its filters.
-    Openverse { api: String, query: String, filters: openverse::Filters },
+    Openverse {
+        api: String,
+        query: String,
+        filters: openverse::Filters,
+    },
     /// A URL list fetched from a URL (one URL a line, or CSV with url,caption).
     UrlListAt { url: String },
     /// A URL list pasted or opened from a file: its text.
@@ -112,8 +135,16 @@ pub enum SourceChoice {
 pub fn open(choice: SourceChoice) -> Box<dyn Source> {
     match choice {
         SourceChoice::Local { api, query } => Box::new(local::LocalSearch::new(&api, &query)),
-        SourceChoice::Commons { api, query, thumb_px } => Box::new(commons::Commons::new(&api, &query, thumb_px)),
-        SourceChoice::Openverse { api, query, filters } => Box::new(openverse::Openverse::new(&api, &query, filters)),
+        SourceChoice::Commons {
+            api,
+            query,
+            thumb_px,
+        } => Box::new(commons::Commons::new(&api, &query, thumb_px)),
+        SourceChoice::Openverse {
+            api,
+            query,
+            filters,
+        } => Box::new(openverse::Openverse::new(&api, &query, filters)),
         SourceChoice::UrlListAt { url } => Box::new(url_list::UrlList::at(&url)),
         SourceChoice::UrlListText { text } => Box::new(url_list::UrlList::from_text(&text)),
         SourceChoice::Catalog { url } => Box::new(catalog::Catalog::new(&url)),
