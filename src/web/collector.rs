@@ -24,7 +24,7 @@ use crate::core::protocol::{
     Checks, Chunk, Collected, FetchRules, FromWorker, JobItem, Outcome, ToWorker,
 };
 use crate::core::record::ItemRecord;
-use crate::core::retry::{Decision, Failure, RetryPolicy};
+use crate::core::retry::{parse_retry_after, Decision, Failure, RetryPolicy};
 use crate::core::settings::Settings;
 use crate::core::source::{self, SourceChoice, SourcePage, Step};
 use crate::core::urls::normalize;
@@ -338,9 +338,17 @@ impl Run {
                 .source
                 .read(a.status, a.retry_after.as_deref(), &a.body)
                 .map_err(|e| {
+                    // A 429/503 from the source waits as its Retry-After says.
+                    let retry_after_ms = match &e {
+                        source::SourceError::Http {
+                            retry_after: Some(v),
+                            ..
+                        } => parse_retry_after(v, crate::web::now_unix_ms()),
+                        _ => None,
+                    };
                     let failure = Failure::Status {
                         status: status_of(&e),
-                        retry_after_ms: None,
+                        retry_after_ms,
                     };
                     (e.is_transient(), e.to_string(), failure)
                 }),
