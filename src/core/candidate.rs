@@ -21,6 +21,12 @@ pub struct Candidate {
     pub provider: String,
     /// Caption from a URL list, or a description from the provider.
     pub caption: String,
+    /// The provider's ready-made credit sentence, where it gives one (Openverse).
+    #[serde(default)]
+    pub attribution: String,
+    /// Where within the provider it comes from (Openverse's `source`).
+    #[serde(default)]
+    pub source: String,
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub mime: Option<String>,

@@ -271,6 +271,8 @@ fn read_pages(pages: &Value, base: Option<&Url>, notices: &mut Vec<String>) -> V
             source_page: absolute_http(&info.descriptionurl, base).unwrap_or_default(),
             provider: SERVICE.to_string(),
             caption: plain(&field("ImageDescription")),
+            attribution: String::new(),
+            source: String::new(),
             width: info.width,
             height: info.height,
             mime: Some(plain(&info.mime)).filter(|m| !m.is_empty()),

@@ -115,6 +115,8 @@ pub(crate) fn read_items(
                 item_provider
             },
             caption,
+            attribution: String::new(),
+            source: String::new(),
             width: item.width,
             height: item.height,
             mime: Some(clean(&item.mime)).filter(|m| !m.is_empty()),

@@ -127,8 +127,10 @@ struct Image {
     width: Option<u32>,
     #[serde(deserialize_with = "lenient_u32")]
     height: Option<u32>,
-    // `attribution` (the ready-made credit sentence) and `source` (the
-    // sub-source within the provider) have no place in `Candidate` yet.
+    #[serde(deserialize_with = "lenient_string")]
+    attribution: String,
+    #[serde(deserialize_with = "lenient_string")]
+    source: String,
 }
 
 impl Source for Openverse {
@@ -277,6 +279,8 @@ fn candidate(image: Image) -> Option<Candidate> {
             provider
         },
         caption: String::new(),
+        attribution: plain(&image.attribution),
+        source: plain(&image.source),
         width: image.width,
         height: image.height,
         mime: mime.map(str::to_string),
@@ -457,6 +461,14 @@ mod tests {
         assert_eq!(c.title, "Red fox in the snow");
         assert_eq!(c.creator, "Peter & Jane");
         assert_eq!(c.license, "CC BY 2.0");
+        assert_eq!(c.source, "flickr");
+        assert!(
+            c.attribution.starts_with(
+                "\"Red fox in the snow\" by Peter & Jane is licensed under CC BY 2.0."
+            ),
+            "{}",
+            c.attribution
+        );
         assert_eq!(
             c.license_url,
             "https://creativecommons.org/licenses/by/2.0/"
