@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::candidate::Candidate;
+
 /// What the page asks of a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
@@ -39,7 +41,12 @@ pub struct Chunk {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobItem {
     pub id: u32,
+    /// The candidate's URL, normalized: what is fetched.
     pub url: String,
+    /// What the source said of it: the worker keeps it in the item's record
+    /// when the image is collected, before telling the page.
+    #[serde(default)]
+    pub candidate: Candidate,
 }
 
 /// What a downloaded image must satisfy, and the thumbnail to make of it.
@@ -198,6 +205,10 @@ mod tests {
             items: vec![JobItem {
                 id: 3,
                 url: "http://127.0.0.1/a.jpg".into(),
+                candidate: Candidate {
+                    title: "Lake".into(),
+                    ..Candidate::default()
+                },
             }],
             checks: Checks::default(),
             rules: FetchRules::default(),

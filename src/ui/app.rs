@@ -322,16 +322,23 @@ async fn restore(view: View, db: &IdbDatabase, collection: &CollectionRecord) {
     };
     let mut counts = Counts::default();
     let mut tiles = Vec::new();
+    let mut hashes = std::collections::HashSet::new();
     for r in &items {
         counts.seen += 1;
-        match r.status.as_str() {
+        // A worker keeps a collected record before the page can call it a
+        // duplicate; a reload in between leaves two records of one image.
+        let status = match &r.collected {
+            Some(c) if r.status == "collected" && !hashes.insert(c.sha256.clone()) => "duplicate",
+            _ => r.status.as_str(),
+        };
+        match status {
             "collected" => counts.collected += 1,
             "duplicate" => counts.duplicate += 1,
             "filtered" => counts.filtered += 1,
             "failed" => counts.failed += 1,
             _ => counts.cancelled += 1,
         }
-        let kind = match r.status.as_str() {
+        let kind = match status {
             "collected" if r.collected.as_ref().is_some_and(|c| c.stored) => ItemKind::Collected,
             "failed" => ItemKind::Failed,
             "filtered" => ItemKind::Filtered,

@@ -416,11 +416,15 @@ impl Run {
             let verdict = self.pre_download(&candidate);
             let candidate = Rc::new(candidate);
             self.candidates.insert(id, candidate.clone());
-            (self.report)(Report::Found { id, candidate });
+            (self.report)(Report::Found {
+                id,
+                candidate: candidate.clone(),
+            });
             match verdict {
                 Ok(normalized) => self.queue.push_back(JobItem {
                     id,
                     url: normalized,
+                    candidate: (*candidate).clone(),
                 }),
                 Err(state) => self.settle(id, state, None, None),
             }

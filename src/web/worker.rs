@@ -14,18 +14,20 @@ use gloo_timers::future::TimeoutFuture;
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AbortController, DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::{AbortController, DedicatedWorkerGlobalScope, IdbDatabase, MessageEvent};
 
 use crate::core::hosts::host_of;
 use crate::core::image_check::{check, Header, Refusal};
+use crate::core::ledger::Settled;
 use crate::core::protocol::{
     self, Checks, Chunk, Collected, FromWorker, ItemReport, JobItem, Outcome, ToWorker,
 };
+use crate::core::record::ItemRecord;
 use crate::core::retry::{Decision, RetryPolicy};
 use crate::core::thumbnail::make_thumbnail;
 use crate::web::browser_decode;
 use crate::web::download::{fetch_once, AttemptError};
-use crate::web::store::{get_original, put_original, StoreError};
+use crate::web::store::{get_original, open_db, put_items, put_original, StoreError};
 
 #[derive(Default)]
 struct WorkerState {
@@ -38,6 +40,8 @@ struct WorkerState {
 
 thread_local! {
     static STATE: RefCell<WorkerState> = RefCell::new(WorkerState::default());
+    /// The records database, opened on the first collected item.
+    static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -127,6 +131,9 @@ async fn run_chunk(chunk: Chunk) {
 
 async fn run_item(chunk: &Chunk, item: &JobItem) {
     let (outcome, attempts, pixels) = collect_one(chunk, item).await;
+    if let Outcome::Collected(c) = &outcome {
+        keep_record(chunk.collection, item, c).await;
+    }
     post(
         &FromWorker::Item(ItemReport {
             collection: chunk.collection,
@@ -136,6 +143,35 @@ async fn run_item(chunk: &Chunk, item: &JobItem) {
         }),
         pixels,
     );
+}
+
+/// Keeps a collected item's record before the page hears of it, so a reload
+/// or a closed tab never leaves a stored original without its record. (The
+/// page writes the record too, later, with what only it knows: a duplicate.)
+async fn keep_record(collection: u32, item: &JobItem, collected: &Collected) {
+    let db = match DB.with_borrow(Clone::clone) {
+        Some(db) => db,
+        None => match open_db().await {
+            Ok(db) => {
+                DB.set(Some(db.clone()));
+                db
+            }
+            Err(e) => {
+                web_sys::console::warn_1(&format!("records are not kept: {e}").into());
+                return;
+            }
+        },
+    };
+    let record = ItemRecord::new(
+        collection,
+        item.id,
+        item.candidate.clone(),
+        &Settled::Collected,
+        Some(collected.clone()),
+    );
+    if let Err(e) = put_items(&db, &[record]).await {
+        web_sys::console::warn_1(&format!("a record could not be saved: {e}").into());
+    }
 }
 
 /// Downloads, checks and thumbnails one item, retrying as the policy says.
