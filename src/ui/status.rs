@@ -26,7 +26,8 @@ pub fn StatusPanel(view: View) -> impl IntoView {
             None => "Ready".to_string(),
             Some(Phase::Collecting) => format!("Collecting — {} of {} settled; {tally}", settled(), max()),
             Some(Phase::Done) => format!("Done — {tally}"),
-            Some(Phase::Paused) => format!("Paused — memory is high; {tally}"),
+            Some(Phase::Paused) if view.banner.get().is_some() => format!("Paused — memory is high; {tally}"),
+            Some(Phase::Paused) => format!("Paused — intake paused by you; {tally}"),
             Some(Phase::Cancelled) => format!("Cancelled — {tally}"),
             Some(Phase::Stopped(why)) => format!("Stopped — {why}"),
         }
