@@ -160,7 +160,7 @@ pub fn to_csv<'a>(rows: impl IntoIterator<Item = &'a MetricsRow>) -> String {
 /// `elapsed_ms` apart. A count that went down (a new collection started) or
 /// no time passed gives 0.
 pub fn rate_per_second(earlier: u64, later: u64, elapsed_ms: f64) -> f64 {
-    if later < earlier || !(elapsed_ms > 0.0) {
+    if later < earlier || elapsed_ms.is_nan() || elapsed_ms <= 0.0 {
         return 0.0;
     }
     (later - earlier) as f64 * 1000.0 / elapsed_ms
@@ -273,7 +273,7 @@ impl SlowThroughput {
         let mut v: Vec<f64> = self.history.iter().copied().collect();
         v.sort_by(|a, b| a.total_cmp(b));
         let mid = v.len() / 2;
-        Some(if v.len() % 2 == 0 { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] })
+        Some(if v.len().is_multiple_of(2) { (v[mid - 1] + v[mid]) / 2.0 } else { v[mid] })
     }
 
     /// Takes one second's rate and whether work was queued then.
