@@ -7,6 +7,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH" TRUNK_OFFLINE=true
+# The binaries are where cargo puts them: CARGO_TARGET_DIR if set.
+target="${CARGO_TARGET_DIR:-target}"
 logs=target/test-logs
 mkdir -p "$logs"
 status=0
@@ -28,9 +30,9 @@ if ! trunk build --offline >"$logs/trunk.log" 2>&1 || ! cargo build -p local-sou
 fi
 
 echo "== wasm layer: wasm-bindgen-test in headless Chromium"
-target/debug/local-source --port 0 --count 200 --max-side 1200 >"$logs/wasm-source.out" 2>&1 &
+"$target"/debug/local-source --port 0 --count 200 --max-side 1200 >"$logs/wasm-source.out" 2>&1 &
 source_pid=$!
-target/debug/serve-app --dir dist --port 0 >"$logs/wasm-app.out" 2>&1 &
+"$target"/debug/serve-app --dir dist --port 0 >"$logs/wasm-app.out" 2>&1 &
 app_pid=$!
 port_of() { for _ in $(seq 100); do p=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$1" | grep -o '[0-9]*$'); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.1; done; }
 export TEST_SOURCE_URL="http://127.0.0.1:$(port_of "$logs/wasm-source.out")"

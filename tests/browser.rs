@@ -344,3 +344,41 @@ async fn both_decoders_make_a_thumbnail_of_the_same_size_with_real_pixels() {
     }
     assert_eq!(sizes[0], sizes[1]);
 }
+
+#[wasm_bindgen_test]
+async fn a_worker_with_work_reports_how_busy_it_was() {
+    let image = first_image().await;
+    let (pool, mut rx) = pool();
+    pool.send(
+        0,
+        &chunk(
+            vec![item(12, image["url"].as_str().unwrap().into())],
+            FetchRules::default(),
+        ),
+    );
+    let mut busy = Vec::new();
+    loop {
+        match rx.next().await.expect("the pool is alive") {
+            PoolEvent::Message {
+                msg:
+                    FromWorker::Busy {
+                        busy_ms,
+                        wasm_bytes,
+                    },
+                ..
+            } => {
+                assert!(wasm_bytes > 0, "the worker says its wasm memory");
+                busy.push(busy_ms);
+                if busy_ms == 0.0 {
+                    break; // the idle second ends the reports
+                }
+            }
+            PoolEvent::Crashed { reason, .. } => panic!("the worker crashed: {reason}"),
+            _ => continue,
+        }
+    }
+    assert!(
+        busy[0] > 0.0 && busy.iter().all(|ms| (0.0..=1000.5).contains(ms)),
+        "busy ms a second: {busy:?}"
+    );
+}

@@ -10,6 +10,7 @@ pub mod deep_link;
 pub mod hosts;
 pub mod image_check;
 pub mod ledger;
+pub mod metrics;
 pub mod plan;
 pub mod pressure;
 pub mod priority;

@@ -138,6 +138,13 @@ pub enum FromWorker {
     StorageFull { reason: String },
     /// A host answered "slow down" and this worker paused it.
     HostPaused { host: String, for_ms: u64 },
+    /// Sent once a second while the worker has work: how many ms of the last
+    /// second it had at least one item or remake in hand (from the start of
+    /// its download to its report, so waiting on the network counts, and so
+    /// does the synchronous check, decode, thumbnail and hash), and its wasm
+    /// memory size. A page cannot read a worker's CPU time; this is the
+    /// honest figure it can have.
+    Busy { busy_ms: f64, wasm_bytes: u64 },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -221,6 +228,11 @@ mod tests {
             outcome: Outcome::Failed("the server answered 404 Not Found".into()),
         });
         assert_eq!(decode::<FromWorker>(&encode(&back)).unwrap(), back);
+        let busy = FromWorker::Busy {
+            busy_ms: 640.5,
+            wasm_bytes: 1 << 20,
+        };
+        assert_eq!(decode::<FromWorker>(&encode(&busy)).unwrap(), busy);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::core::record::CollectionRecord;
 use crate::core::source::endpoints;
 use crate::ui::batch::FrameBatch;
 use crate::ui::gallery::{Gallery, GalleryItem, ItemKind};
+use crate::ui::perf_panel::{self, PerfPanel};
 use crate::ui::search_form::{FormState, SearchForm};
 use crate::ui::settings_dialog::{load_settings, SettingsDialog};
 use crate::ui::status::StatusPanel;
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
             PressureLevel::Critical => budget / 4,
         });
     });
+    perf_panel::configure(pool.clone());
     route_pool_events(&pool, current.clone());
     let sampler = {
         let current = current.clone();
@@ -105,6 +107,7 @@ pub fn App() -> impl IntoView {
                 let level = change.to;
                 let at = clock_time();
                 view.notices.update(|n| n.push(format!("{at} {change}.")));
+                perf_panel::alert(change.to_string());
                 view.pressure.set(level);
                 match level {
                 PressureLevel::Critical => view.banner.set(Some(format!(
@@ -197,6 +200,15 @@ pub fn App() -> impl IntoView {
             }
         }
     };
+    // Pause / Resume intake (the performance panel's control).
+    let pause = {
+        let current = current.clone();
+        StoredValue::new_local(Rc::new(move |paused: bool| {
+            if let Some(handle) = current.borrow().as_ref() {
+                handle.set_paused(paused);
+            }
+        }) as Rc<dyn Fn(bool)>)
+    };
     // Clear: stop, forget the shown collection (records, and originals no
     // other collection uses), empty the cache, and stop the workers so their
     // memory is freed.
@@ -261,13 +273,17 @@ pub fn App() -> impl IntoView {
     let on_collect = Callback::new(move |()| collect.get_value()());
     let on_cancel = Callback::new(move |()| cancel.get_value()());
     let on_clear = Callback::new(move |()| clear.get_value()());
+    let on_pause = Callback::new(move |paused: bool| pause.get_value()(paused));
     let running =
         Signal::derive(move || matches!(view.phase.get(), Some(Phase::Collecting | Phase::Paused)));
 
     view! {
         <header class="top">
             <h1>"Image collector"</h1>
-            <SettingsDialog settings=settings />
+            <div class="actions">
+                <PerfPanel view=view settings=settings on_pause=on_pause />
+                <SettingsDialog settings=settings />
+            </div>
         </header>
         <main>
             <Show when=move || view.banner.get().is_some()>
@@ -292,7 +308,9 @@ fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHan
             if let PoolEvent::Message {
                 worker,
                 msg:
-                    FromWorker::ChunkDone { wasm_bytes, .. } | FromWorker::Remade { wasm_bytes, .. },
+                    FromWorker::ChunkDone { wasm_bytes, .. }
+                    | FromWorker::Remade { wasm_bytes, .. }
+                    | FromWorker::Busy { wasm_bytes, .. },
                 ..
             } = &event
             {
@@ -304,7 +322,15 @@ fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHan
                     pixels,
                     ..
                 } => thumbs::remade(key, result, pixels),
+                PoolEvent::Message {
+                    worker,
+                    msg: FromWorker::Busy { busy_ms, .. },
+                    ..
+                } => perf_panel::worker_busy(worker, busy_ms),
                 other => {
+                    if let PoolEvent::Crashed { worker, reason } = &other {
+                        perf_panel::alert(format!("worker {} stopped: {reason}", worker + 1));
+                    }
                     if let Some(handle) = current.borrow().as_ref() {
                         handle.pool_event(other);
                     }
@@ -363,7 +389,7 @@ async fn restore(view: View, db: &IdbDatabase, collection: &CollectionRecord) {
 }
 
 /// "21:40:03", the page's local time, for log lines.
-fn clock_time() -> String {
+pub fn clock_time() -> String {
     let d = js_sys::Date::new_0();
     format!(
         "{:02}:{:02}:{:02}",
@@ -457,6 +483,11 @@ fn apply(
                 v.drain(..excess);
             }),
             Report::Expected(n) => view.expected.set(n),
+            Report::Alert(a) => {
+                perf_panel::alert(&a);
+                view.notices.update(|v| v.push(a));
+            }
+            Report::Figures(f) => perf_panel::figures(f),
         }
     }
     if !new_items.is_empty() {

@@ -6,7 +6,9 @@
 
 pub mod app;
 pub mod batch;
+pub mod charts;
 pub mod gallery;
+pub mod perf_panel;
 pub mod search_form;
 pub mod settings_dialog;
 pub mod status;

@@ -23,7 +23,7 @@ pub fn load_settings() -> Settings {
         .unwrap_or_default()
 }
 
-fn save_settings(settings: &Settings) {
+pub fn save_settings(settings: &Settings) {
     if let (Some(s), Ok(json)) = (storage(), serde_json::to_string(settings)) {
         let _ = s.set_item(STORAGE_KEY, &json);
     }

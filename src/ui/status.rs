@@ -28,7 +28,10 @@ pub fn StatusPanel(view: View) -> impl IntoView {
                 format!("Collecting — {} of {} settled; {tally}", settled(), max())
             }
             Some(Phase::Done) => format!("Done — {tally}"),
-            Some(Phase::Paused) => format!("Paused — memory is high; {tally}"),
+            Some(Phase::Paused) if view.banner.get().is_some() => {
+                format!("Paused — memory is high; {tally}")
+            }
+            Some(Phase::Paused) => format!("Paused — intake paused by you; {tally}"),
             Some(Phase::Cancelled) => format!("Cancelled — {tally}"),
             Some(Phase::Stopped(why)) => format!("Stopped — {why}"),
         }

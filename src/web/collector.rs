@@ -4,7 +4,9 @@
 //! Everything that happens (a source answer, a worker's report, a timer,
 //! Cancel) arrives as an [`Event`] on one channel and is handled in order, so
 //! the state needs no locks and the decisions stay in `core`. What the user
-//! should see goes out as [`Report`]s; the UI batches them per frame.
+//! should see goes out as [`Report`]s; the UI batches them per frame. Once a
+//! second it also reports its [`Figures`] (queue, chunk size, what is in
+//! flight by host) for the performance panel.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
@@ -15,7 +17,7 @@ use gloo_timers::future::TimeoutFuture;
 use web_sys::AbortController;
 
 use crate::core::candidate::Candidate;
-use crate::core::hosts::{pool_size, share};
+use crate::core::hosts::{host_of, pool_size, share};
 use crate::core::image_check::filter_size;
 use crate::core::ledger::{Counts, Ledger, Settled};
 use crate::core::plan::ChunkPlanner;
@@ -62,8 +64,27 @@ pub enum Report {
     /// How many candidates the collection will have, as far as is known.
     Expected(u32),
     Phase(Phase),
-    /// A sentence about the collection (a skipped list line, a paused host, ...).
+    /// A sentence about the collection (a skipped list line, ...).
     Notice(String),
+    /// A sentence worth an alert as well as a notice (a host backed off).
+    Alert(String),
+    /// The collection's figures, at most once a second.
+    Figures(Figures),
+}
+
+/// What the performance panel shows of a running collection.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Figures {
+    /// Candidates waiting for a worker.
+    pub queue_depth: u32,
+    /// The size of the next chunk.
+    pub chunk_size: u32,
+    /// Items handed to workers and not yet settled, by host, most first.
+    pub in_flight_by_host: Vec<(String, u32)>,
+    /// Bytes of the originals collected so far.
+    pub collected_bytes: u64,
+    /// Whether intake is paused by the user.
+    pub paused_by_user: bool,
 }
 
 enum Event {
@@ -72,6 +93,10 @@ enum Event {
     SourceRetry,
     Cancel,
     Pressure(PressureLevel),
+    /// The user paused (true) or resumed (false) intake.
+    UserPause(bool),
+    /// A second passed: time to report the figures.
+    Tick,
 }
 
 /// The handle the page keeps to a running collection.
@@ -88,6 +113,12 @@ impl CollectionHandle {
     /// The memory pressure level changed.
     pub fn pressure(&self, level: PressureLevel) {
         let _ = self.events.unbounded_send(Event::Pressure(level));
+    }
+
+    /// Pause (true) or resume (false) intake at the user's word: nothing new
+    /// is handed to workers, what is in flight finishes.
+    pub fn set_paused(&self, paused: bool) {
+        let _ = self.events.unbounded_send(Event::UserPause(paused));
     }
 
     /// Something the worker pool said (the page routes them here).
@@ -164,6 +195,11 @@ struct Run {
     /// Intake waits: memory passed the critical line and has not yet
     /// fallen below the warning line.
     paused: bool,
+    /// Intake waits: the user paused it.
+    user_paused: bool,
+    /// The host of each item handed to a worker and not yet settled.
+    in_hand: HashMap<u32, String>,
+    collected_bytes: u64,
 }
 
 impl Run {
@@ -204,11 +240,21 @@ impl Run {
             records,
             stopped: None,
             paused: false,
+            user_paused: false,
+            in_hand: HashMap::new(),
+            collected_bytes: 0,
         }
     }
 
     async fn drive(mut self, mut rx: UnboundedReceiver<Event>) {
         (self.report)(Report::Phase(Phase::Collecting));
+        let tx = self.tx.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            // Ends when the collection does (its receiver is dropped).
+            while tx.unbounded_send(Event::Tick).is_ok() {
+                TimeoutFuture::new(1_000).await;
+            }
+        });
         self.pump();
         while !self.ended {
             let Some(event) = rx.next().await else { break };
@@ -221,6 +267,8 @@ impl Run {
                 }
                 Event::Pool(e) => self.pool_event(e),
                 Event::Pressure(level) => self.pressure(level),
+                Event::UserPause(paused) => self.user_pause(paused),
+                Event::Tick => self.figures(),
             }
         }
     }
@@ -237,7 +285,7 @@ impl Run {
         }
         let workers = self.busy.len();
         let low_water = self.planner.size() * workers * 2;
-        while !self.paused
+        while !self.intake_paused()
             && !self.source_busy
             && !self.source_done
             && self.taken < self.max()
@@ -266,6 +314,10 @@ impl Run {
         self.finish_if_settled();
     }
 
+    fn intake_paused(&self) -> bool {
+        self.paused || self.user_paused
+    }
+
     fn pressure(&mut self, level: PressureLevel) {
         self.planner.pressure(level);
         let paused = match level {
@@ -273,9 +325,22 @@ impl Run {
             PressureLevel::Normal => false,
             PressureLevel::Warning => self.paused,
         };
-        if paused != self.paused && !self.ended {
-            self.paused = paused;
-            (self.report)(Report::Phase(if paused {
+        let before = self.intake_paused();
+        self.paused = paused;
+        self.pause_changed(before);
+    }
+
+    fn user_pause(&mut self, paused: bool) {
+        let before = self.intake_paused();
+        self.user_paused = paused;
+        self.pause_changed(before);
+        self.figures();
+    }
+
+    fn pause_changed(&mut self, before: bool) {
+        let now = self.intake_paused();
+        if now != before && !self.ended {
+            (self.report)(Report::Phase(if now {
                 Phase::Paused
             } else {
                 Phase::Collecting
@@ -284,8 +349,30 @@ impl Run {
         }
     }
 
+    fn figures(&self) {
+        if self.ended {
+            return;
+        }
+        let mut by_host: HashMap<&str, u32> = HashMap::new();
+        for host in self.in_hand.values() {
+            *by_host.entry(host.as_str()).or_default() += 1;
+        }
+        let mut in_flight_by_host: Vec<(String, u32)> = by_host
+            .into_iter()
+            .map(|(h, n)| (h.to_string(), n))
+            .collect();
+        in_flight_by_host.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        (self.report)(Report::Figures(Figures {
+            queue_depth: self.queue.len() as u32,
+            chunk_size: self.planner.size() as u32,
+            in_flight_by_host,
+            collected_bytes: self.collected_bytes,
+            paused_by_user: self.user_paused,
+        }));
+    }
+
     fn dispatch(&mut self) {
-        if self.paused {
+        if self.intake_paused() {
             self.counts();
             return;
         }
@@ -297,6 +384,8 @@ impl Run {
             let items: Vec<JobItem> = self.queue.drain(..n).collect();
             for item in &items {
                 self.ledger.start(item.id);
+                self.in_hand
+                    .insert(item.id, host_of(&item.url).unwrap_or_default());
             }
             let chunk = self.next_chunk;
             self.next_chunk += 1;
@@ -521,7 +610,7 @@ impl Run {
                             },
                         );
                     }
-                    (self.report)(Report::Notice(format!(
+                    (self.report)(Report::Alert(format!(
                         "{host} asked us to slow down; its downloads wait {:.1} s.",
                         for_ms as f64 / 1000.0
                     )));
@@ -546,7 +635,11 @@ impl Run {
         collected: Option<Collected>,
         pixels: Option<js_sys::ArrayBuffer>,
     ) {
+        self.in_hand.remove(&id);
         if self.ledger.settle(id, state.clone()) {
+            if let (Settled::Collected, Some(c)) = (&state, &collected) {
+                self.collected_bytes += c.bytes;
+            }
             let candidate = self
                 .candidates
                 .get(&id)
@@ -637,6 +730,7 @@ impl Run {
     }
 
     fn end(&mut self, phase: Phase) {
+        self.figures();
         self.ended = true;
         let records = self.records.clone();
         wasm_bindgen_futures::spawn_local(async move { records.flush().await });

@@ -17,7 +17,7 @@ use gloo_timers::callback::Interval;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::core::pressure::{LevelChange, MemoryReading, PressureMachine};
+use crate::core::pressure::{LevelChange, MemoryReading, PressureLevel, PressureMachine};
 
 const MIB: u64 = 1024 * 1024;
 const UA_MEMORY_EVERY_MS: f64 = 10_000.0;
@@ -29,6 +29,7 @@ struct Shared {
     ua_asked_at: f64,
     ua_pending: bool,
     extra: HashMap<&'static str, f64>,
+    latest: Option<(MemoryReading, PressureLevel)>,
 }
 
 thread_local! {
@@ -52,6 +53,11 @@ pub fn publish(name: &'static str, value: f64) {
     SHARED.with_borrow_mut(|s| {
         s.extra.insert(name, value);
     });
+}
+
+/// The latest reading and the level it led to (for the performance panel).
+pub fn latest() -> Option<(MemoryReading, PressureLevel)> {
+    SHARED.with_borrow(|s| s.latest)
 }
 
 /// The page's own wasm memory, in bytes.
@@ -191,7 +197,9 @@ impl Sampler {
                 let change = machine
                     .borrow_mut()
                     .observe(reading.total(), js_sys::Date::now());
-                publish_reading(&reading, machine.borrow().level().name());
+                let level = machine.borrow().level();
+                publish_reading(&reading, level.name());
+                SHARED.with_borrow_mut(|s| s.latest = Some((reading, level)));
                 if let Some(change) = change {
                     on_change(change);
                 }

@@ -5,6 +5,8 @@
 //! `core::retry` decides, checked and thumbnailed by `core`, and reported one
 //! by one; the thumbnail's pixels are transferred, not copied. Cancel aborts
 //! every request of its collection at once and starts nothing more of it.
+//! While it has work, it tells the page once a second how long it was busy
+//! (`FromWorker::Busy`: time with at least one item or remake in hand).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -36,6 +38,20 @@ struct WorkerState {
     in_flight: HashMap<u32, Vec<AbortController>>,
     /// Hosts that asked us to slow down, and until when (performance.now ms).
     paused: HashMap<String, f64>,
+    busy: BusyClock,
+}
+
+/// Measures the time with at least one item or remake in hand.
+#[derive(Default)]
+struct BusyClock {
+    /// Items and remakes in hand now.
+    active: u32,
+    /// When `active` last rose from 0 (or the last tick, if busy across it).
+    since: f64,
+    /// Busy ms since the last tick, of spans already ended.
+    done_ms: f64,
+    /// Whether the once-a-second report is running.
+    ticking: bool,
 }
 
 thread_local! {
@@ -129,11 +145,74 @@ async fn run_chunk(chunk: Chunk) {
     );
 }
 
+/// An item or remake is taken in hand: the busy clock runs.
+fn work_started() {
+    let start_ticking = STATE.with_borrow_mut(|s| {
+        let b = &mut s.busy;
+        if b.active == 0 {
+            b.since = super::now_ms();
+        }
+        b.active += 1;
+        !std::mem::replace(&mut b.ticking, true)
+    });
+    if start_ticking {
+        wasm_bindgen_futures::spawn_local(report_busy());
+    }
+}
+
+fn work_ended() {
+    STATE.with_borrow_mut(|s| {
+        let b = &mut s.busy;
+        b.active = b.active.saturating_sub(1);
+        if b.active == 0 {
+            b.done_ms += super::now_ms() - b.since;
+        }
+    });
+}
+
+/// Posts `Busy` once a second until a second passes with no work. A tick
+/// delayed by a long synchronous decode is scaled back to one second.
+async fn report_busy() {
+    let mut last = super::now_ms();
+    loop {
+        TimeoutFuture::new(1_000).await;
+        let now = super::now_ms();
+        let (busy, idle) = STATE.with_borrow_mut(|s| {
+            let b = &mut s.busy;
+            let mut busy = std::mem::take(&mut b.done_ms);
+            if b.active > 0 {
+                busy += now - b.since;
+                b.since = now;
+            }
+            let idle = b.active == 0 && busy <= 0.0;
+            if idle {
+                b.ticking = false;
+            }
+            (busy, idle)
+        });
+        let elapsed = (now - last).max(1.0);
+        last = now;
+        let busy_ms = (busy * 1000.0 / elapsed).clamp(0.0, 1000.0);
+        post(
+            &FromWorker::Busy {
+                busy_ms,
+                wasm_bytes: wasm_bytes(),
+            },
+            None,
+        );
+        if idle {
+            return;
+        }
+    }
+}
+
 async fn run_item(chunk: &Chunk, item: &JobItem) {
+    work_started();
     let (outcome, attempts, pixels) = collect_one(chunk, item).await;
     if let Outcome::Collected(c) = &outcome {
         keep_record(chunk.collection, item, c).await;
     }
+    work_ended();
     post(
         &FromWorker::Item(ItemReport {
             collection: chunk.collection,
@@ -328,6 +407,7 @@ async fn thumbnail(
 
 /// Makes a thumbnail again from a stored original.
 async fn remake(key: u64, sha256: String, thumb_px: u32) {
+    work_started();
     let made = async {
         let bytes = get_original(&sha256)
             .await
@@ -343,6 +423,7 @@ async fn remake(key: u64, sha256: String, thumb_px: u32) {
         thumbnail(&bytes, &header, thumb_px, true).await
     }
     .await;
+    work_ended();
     match made {
         Ok((width, height, pixels)) => {
             let msg = FromWorker::Remade {

@@ -8,9 +8,11 @@ import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const root = new URL('../../', import.meta.url).pathname;
+// Where cargo put the native binaries (CARGO_TARGET_DIR, as cargo honours it).
+const target = process.env.CARGO_TARGET_DIR ?? `${root}target`;
 
 async function startProcess(bin, args) {
-  const child = spawn(`${root}target/debug/${bin}`, [...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(`${target}/debug/${bin}`, [...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
