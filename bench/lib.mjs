@@ -148,6 +148,9 @@ export const pageScript = `(() => {
   const sample = () => {
     const m = memorySample();
     for (const [k, v] of Object.entries(m)) if (v != null) B.memPeak[k] = Math.max(B.memPeak[k] ?? 0, v);
+    // The performance panel's longest chart redraw (one chart per task), when it is open.
+    const chart = globalThis.__collectorMetrics?.panel_chart_max_ms;
+    if (chart != null) B.redrawMax = Math.max(B.redrawMax ?? 0, chart);
   };
   let timer = null;
   const frame = () => {

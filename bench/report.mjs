@@ -15,6 +15,8 @@ function targets(r) {
     ['page wasm + JS, gzip', r.size?.app_gz_kb ?? null, (v) => v <= 300, '≤ 300 KB', ' KB'],
     ['peak memory (memory run)', peak.length ? Math.max(...peak) : null, (v) => v <= 300, '≤ 300 MB', ' MB'],
     ['memory slope over the last half', r.memory?.slope_pct ?? null, (v) => v <= 5, '≤ 5 %', ' %'],
+    ['throughput drop with the panel open', r.panel?.throughput_drop_pct ?? null, (v) => v <= 5, '≤ 5 %', ' %'],
+    ['longest redraw task', r.panel?.longest_redraw_task_ms ?? null, (v) => v <= 50, '≤ 50 ms', ' ms'],
     ['cache never over budget', r.memory ? (r.memory.cache_over_budget === false ? 'never over' : `${r.memory.cache_over_budget} MB over`) : null, (v) => v === 'never over', 'never'],
   ].map(([name, value, ok, target, unit = '']) => ({
     name, target, value: value === null ? 'not measured yet' : `${value}${unit}`,
@@ -67,7 +69,14 @@ function rows(r) {
       `${e.seconds} s, ${e.img_s} img/s, peak ${fmt(e.peak_mb, ' MB')}, page JS heap peak ${fmt(e.js_heap_peak_mb, ' MB')}`]);
   }
   if (!r.scale) out.push(['scale', '', 'failed']);
-  out.push(['panel', '', r.panel === null ? r.panel_note : JSON.stringify(r.panel)]);
+  const p = r.panel;
+  if (p) {
+    out.push(['panel', `panel closed (${p.n} JPEGs)`, fmt(p.closed_img_s, ' img/s')]);
+    out.push(['', 'panel open', fmt(p.open_img_s, ' img/s')]);
+    out.push(['', 'throughput drop with the panel open', fmt(p.throughput_drop_pct, ' %')]);
+    out.push(['', 'longest redraw task (one chart)', fmt(p.longest_redraw_task_ms, ' ms')]);
+    out.push(['', 'longest page task, panel open / closed', `${fmt(p.longest_task_open_ms, ' ms')} / ${fmt(p.longest_task_closed_ms, ' ms')}`]);
+  } else out.push(['panel', '', r.panel_note ?? 'failed']);
   return out;
 }
 
@@ -172,7 +181,7 @@ ${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
   (\`--enable-precise-memory-info\`).
 - **memory**: ${r.memory ? `${r.memory.n} images (${r.memory.images}) collected from the URL list with the default ${r.memory.cache_budget_mb} MB cache budget, then again with the budget at 4 096 MB (unbounded for this run) as the baseline; one sample a second. ${r.memory.reading}.` : 'not measured in this run.'}
 - **decode**: ${r.decode ? `${r.decode.how}; ${r.decode.n} images.` : 'not measured in this run.'}
-- **panel** (it does not exist yet): not measured yet.
+- **panel**: ${r.panel ? `${r.panel.how}; ${r.panel.n} images (${r.panel.images}), ${r.runs} runs each way.` : 'not measured in this run.'}
 ${r.errors ? `\n**Errors in this run**: ${r.errors.join('; ')}\n` : ''}
 ## Machine
 

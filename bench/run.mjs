@@ -49,6 +49,7 @@ const MEMORY_BUDGET_MB = 128;
 const UNBOUNDED_MB = 4096; // the largest budget the settings take
 // Decode paths compared on the same images.
 const DECODE_N = 300 / DIV;
+const PANEL_N = 1000 / DIV;
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -62,12 +63,16 @@ const sourceFlags = (count, sides, extra = []) => [
 // ---------------------------------------------------------------- our page
 
 /** One collection of `n` from a URL list, deep-linked with autostart; timed in the page. */
-async function pageCollection(browser, app, listUrl, n, settings = null) {
+async function pageCollection(browser, app, listUrl, n, settings = null, { panel = false } = {}) {
   const { page, close } = await newPage(browser);
   try {
     if (settings) await page.addInitScript((s) => localStorage.setItem('collector.settings', JSON.stringify(s)), settings);
     const link = `${app.url}/?provider=urls&urls=${encodeURIComponent(listUrl)}&max=${n}&autostart=1`;
     await page.goto(link);
+    if (panel) {
+      await page.click('[data-testid=perf-open]');
+      await page.waitForSelector('[data-testid=perf-panel]');
+    }
     await page.waitForFunction(() => globalThis.__bench.doneAt !== null, null,
       { timeout: 60_000 + n * 500, polling: 500 });
     const b = await page.evaluate(() => globalThis.__bench);
@@ -88,6 +93,7 @@ async function pageCollection(browser, app, listUrl, n, settings = null) {
       js_heap_peak_mb: round(b.memPeak.js_heap_mb ?? null, 1),
       collector_peak_mb: round(b.memPeak.collector_mb ?? null, 1),
       longtask_error: b.longtaskError,
+      ...(panel ? { longest_redraw_ms: round(b.redrawMax ?? null, 1) } : {}),
     };
   } finally {
     await close();
@@ -408,6 +414,34 @@ async function main() {
           how: 'whole collections from the same local source (download + decode + thumbnail), all workers, the Decoder setting switched',
         };
         delete results.decode_note;
+      } finally {
+        await source.stop();
+      }
+    });
+
+    await attempt('panel', async () => {
+      const source = await startSource(sourceFlags(PANEL_N, BIG_SIDES));
+      try {
+        await prewarm(source, PANEL_N);
+        const closed = [];
+        const open = [];
+        for (let i = 0; i < RUNS; i++) { // alternated, so a drift in the machine's load touches both
+          closed.push(await pageCollection(browser, app, source.listUrl(PANEL_N), PANEL_N));
+          open.push(await pageCollection(browser, app, source.listUrl(PANEL_N), PANEL_N, null, { panel: true }));
+          log(`panel ${i + 1}/${RUNS}: closed ${closed.at(-1).img_s} img/s, open ${open.at(-1).img_s} img/s, longest redraw ${open.at(-1).longest_redraw_ms} ms`);
+        }
+        const closedImgS = median(closed.map((r) => r.img_s));
+        const openImgS = median(open.map((r) => r.img_s));
+        results.panel = {
+          n: PANEL_N, images: `JPEG, long side ${BIG_SIDES.min}..${BIG_SIDES.max} px`,
+          closed_img_s: closedImgS, open_img_s: openImgS,
+          throughput_drop_pct: closedImgS ? round((100 * (closedImgS - openImgS)) / closedImgS, 1) : null,
+          longest_redraw_task_ms: Math.max(...open.map((r) => r.longest_redraw_ms ?? 0)),
+          longest_task_open_ms: Math.max(...open.map((r) => r.longest_task_ms)),
+          longest_task_closed_ms: Math.max(...closed.map((r) => r.longest_task_ms)),
+          how: 'the same collection with the panel closed and open, runs alternated; a redraw draws one chart per task, and the longest chart draw seen is the longest redraw task',
+        };
+        delete results.panel_note;
       } finally {
         await source.stop();
       }
