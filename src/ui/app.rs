@@ -281,7 +281,7 @@ pub fn App() -> impl IntoView {
         <header class="top">
             <h1>"Image collector"</h1>
             <div class="actions">
-                <PerfPanel view=view settings=settings on_pause=on_pause />
+                <PerfPanel view=view settings=settings on_pause=on_pause on_cancel=on_cancel />
                 <SettingsDialog settings=settings />
             </div>
         </header>

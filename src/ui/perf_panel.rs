@@ -332,6 +332,7 @@ pub fn PerfPanel(
     view: View,
     settings: RwSignal<Settings>,
     on_pause: Callback<bool>,
+    on_cancel: Callback<()>,
 ) -> impl IntoView {
     start_recording(view);
     let open = RwSignal::new(false);
@@ -385,6 +386,7 @@ pub fn PerfPanel(
                     <h2>"Performance"</h2>
                     <button type="button" aria-label="Close the performance panel (Escape)" on:click=move |_| close()>"Close"</button>
                 </header>
+                <Operations view=view on_cancel=on_cancel />
                 <ChartGrid settings=settings />
                 <FiguresList view=view />
                 <Controls view=view settings=settings on_pause=on_pause />
@@ -574,6 +576,111 @@ fn draw_chart(
     })
 }
 
+/// "1:05" to go, or why there is no estimate.
+fn eta_text(remaining: u64, rate_per_s: f64) -> String {
+    match eta_seconds(remaining, rate_per_s) {
+        Some(s) => format!("{}:{:02}", (s as u64) / 60, (s as u64) % 60),
+        None => "unknown (no recent rate)".into(),
+    }
+}
+
+/// An operation the panel shows progress for.
+#[derive(Clone, Copy)]
+enum Operation {
+    Collection,
+    Remakes,
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Collection => "Collection",
+            Operation::Remakes => "Thumbnails made again",
+        }
+    }
+
+    fn cancel_id(self) -> &'static str {
+        match self {
+            Operation::Collection => "op-cancel-collection",
+            Operation::Remakes => "op-cancel-remakes",
+        }
+    }
+}
+
+/// What is under way, each with its own bar, ETA and Cancel: the
+/// collection, and a batch of thumbnails being made again from the stored
+/// originals. Refreshed once a second.
+#[component]
+fn Operations(view: View, on_cancel: Callback<()>) -> impl IntoView {
+    let second = SECOND.with(Clone::clone);
+    let rows = move || {
+        second.track();
+        view.phase.track();
+        let mut rows = Vec::new();
+        if matches!(
+            view.phase.get_untracked(),
+            Some(Phase::Collecting | Phase::Paused)
+        ) {
+            let c = view.counts.get_untracked();
+            let total = view.expected.get_untracked().max(c.seen) as u64;
+            let done = (c.seen - c.queued - c.in_flight) as u64;
+            let rate = RECORDER.with_borrow(|r| {
+                let rates: Vec<f64> = r.rows.newest(10).map(|x| x.images_per_s).collect();
+                recent_rate(rates.iter(), 10)
+            });
+            rows.push((
+                Operation::Collection,
+                done,
+                total,
+                eta_text(total.saturating_sub(done), rate),
+            ));
+        }
+        if let Some(b) = thumbs::remake_batch() {
+            let seconds = (crate::web::now_ms() - b.started_ms) / 1000.0;
+            let rate = if seconds > 0.0 {
+                b.done as f64 / seconds
+            } else {
+                0.0
+            };
+            rows.push((
+                Operation::Remakes,
+                b.done,
+                b.total,
+                eta_text(b.total - b.done, rate),
+            ));
+        }
+        if rows.is_empty() {
+            return view! { <li class="idle">"Nothing under way."</li> }.into_any();
+        }
+        rows.into_iter()
+            .map(|(op, done, total, eta)| {
+                let name = op.name();
+                view! {
+                    <li data-testid="operation">
+                        <span class="name">{name}</span>
+                        <progress max=total.max(1) value=done aria-label=name></progress>
+                        <span data-testid="operation-progress">{format!("{done} of {total}")}</span>
+                        <span data-testid="operation-eta">{format!("ETA {eta}")}</span>
+                        <button type="button" data-testid=op.cancel_id()
+                            aria-label=format!("Cancel: {name}")
+                            on:click=move |_| match op {
+                                Operation::Collection => on_cancel.run(()),
+                                Operation::Remakes => thumbs::cancel_remakes(),
+                            }>"Cancel"</button>
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <section class="operations" aria-label="Operations under way">
+            <h3>"Under way"</h3>
+            <ul data-testid="perf-operations">{rows}</ul>
+        </section>
+    }
+}
+
 /// The figures beside the charts, refreshed once a second.
 #[component]
 fn FiguresList(view: View) -> impl IntoView {
@@ -594,13 +701,10 @@ fn FiguresList(view: View) -> impl IntoView {
                 r.sizes.clone(),
             )
         });
-        let eta = match (
-            running,
-            eta_seconds(expected.saturating_sub(settled) as u64, rate),
-        ) {
-            (true, Some(s)) => format!("{}:{:02}", (s as u64) / 60, (s as u64) % 60),
-            (true, None) => "unknown (no recent rate)".into(),
-            (false, _) => "—".into(),
+        let eta = if running {
+            eta_text(expected.saturating_sub(settled) as u64, rate)
+        } else {
+            "—".into()
         };
         let hosts = if !running || f.in_flight_by_host.is_empty() {
             "none".to_string()

@@ -38,6 +38,18 @@ struct Thumbs {
     next_worker: usize,
     pool: Option<WorkerPool>,
     thumb_px: u32,
+    /// The current batch of remakes (since the queue was last empty), for
+    /// the performance panel's progress: how many were made, of how many.
+    batch: RemakeBatch,
+}
+
+/// A batch of thumbnails being made again.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RemakeBatch {
+    pub done: u64,
+    pub total: u64,
+    /// When the batch began (performance.now ms).
+    pub started_ms: f64,
 }
 
 thread_local! {
@@ -49,6 +61,7 @@ thread_local! {
         next_worker: 0,
         pool: None,
         thumb_px: 256,
+        batch: RemakeBatch { done: 0, total: 0, started_ms: 0.0 },
     });
     /// Bumped whenever a bitmap arrives, so waiting tiles look again.
     /// Reference-counted, not owned by whichever component touched it first
@@ -128,6 +141,14 @@ pub fn request(key: u64, sha256: &str, priority: Priority) {
         if t.cache.contains(&key) || !t.asked.insert(key) {
             return;
         }
+        if t.batch.done >= t.batch.total {
+            t.batch = RemakeBatch {
+                done: 0,
+                total: 0,
+                started_ms: crate::web::now_ms(),
+            };
+        }
+        t.batch.total += 1;
         t.queue.push(
             priority,
             Remake {
@@ -150,10 +171,21 @@ pub fn keep_only(wanted: impl Fn(u64) -> bool) {
             }
             keep
         });
+        t.batch.total -= dropped.len() as u64;
         for key in dropped {
             t.asked.remove(&key);
         }
     });
+}
+
+/// Drops every queued remake (the panel's Cancel); those being made finish.
+pub fn cancel_remakes() {
+    keep_only(|_| false);
+}
+
+/// The batch of remakes under way, if one is.
+pub fn remake_batch() -> Option<RemakeBatch> {
+    THUMBS.with_borrow(|t| (t.batch.done < t.batch.total).then_some(t.batch))
 }
 
 /// A remade thumbnail arrived (or could not be made).
@@ -161,6 +193,7 @@ pub fn remade(key: u64, result: Result<(u32, u32), String>, pixels: Option<js_sy
     THUMBS.with_borrow_mut(|t| {
         t.in_flight = t.in_flight.saturating_sub(1);
         t.asked.remove(&key);
+        t.batch.done = (t.batch.done + 1).min(t.batch.total);
     });
     match (result, pixels) {
         (Ok((w, h)), Some(buffer)) => put(key, w, h, buffer),
@@ -216,6 +249,7 @@ pub fn clear() {
     let evicted = THUMBS.with_borrow_mut(|t| {
         t.queue.clear();
         t.asked.clear();
+        t.batch = RemakeBatch::default();
         t.cache.clear()
     });
     for (_, bitmap) in evicted {

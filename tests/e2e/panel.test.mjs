@@ -197,3 +197,26 @@ test('the metrics download as CSV, a row per second of the run, and a chart as P
     await source.stop();
   }
 });
+
+test('the collection under way has its own bar, ETA and Cancel in the panel', async () => {
+  const source = await startSource(['--count', '400', '--latency-ms', '60', '--max-side', '500']);
+  try {
+    const page = await env.browser.newPage();
+    await page.goto(link(source, 300, { autostart: '1' }));
+    await page.click('[data-testid=perf-open]');
+    await collectedAtLeast(page, 5);
+    const op = page.locator('[data-testid=operation]', { hasText: 'Collection' });
+    await op.waitFor({ timeout: 3_000 });
+    assert.match(await op.locator('[data-testid=operation-progress]').textContent(), /^\d+ of 300$/);
+    assert.equal(await op.locator('progress').getAttribute('max'), '300');
+    await page.waitForFunction(() => /^ETA \d+:\d\d$/.test(document.querySelector('[data-testid=operation-eta]')?.textContent),
+      null, { timeout: 5_000 });
+    await page.click('[data-testid=op-cancel-collection]');
+    assert.match(await statusReaches(page, 'Cancelled', 5_000), /^Cancelled/);
+    await page.waitForFunction(() => !/Collection/.test(document.querySelector('[data-testid=perf-operations]')?.textContent),
+      null, { timeout: 3_000 });
+    await page.close();
+  } finally {
+    await source.stop();
+  }
+});
