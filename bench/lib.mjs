@@ -100,7 +100,7 @@ export async function runProgram(cmd, args, { logFile, env = {} } = {}) {
 export const chromiumArgs = [
   '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run',
-  '--enable-precise-memory-info',
+  '--enable-precise-memory-info', '--js-flags=--expose-gc',
 ];
 
 export async function launch() {

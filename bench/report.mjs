@@ -77,6 +77,15 @@ function rows(r) {
     out.push(['', 'longest redraw task (one chart)', fmt(p.longest_redraw_task_ms, ' ms')]);
     out.push(['', 'longest page task, panel open / closed', `${fmt(p.longest_task_open_ms, ' ms')} / ${fmt(p.longest_task_closed_ms, ' ms')}`]);
   } else out.push(['panel', '', r.panel_note ?? 'failed']);
+  const o = r.storage?.originals;
+  if (o) {
+    out.push(['storage', `Cache Storage: write / read ${o.n} originals (${o.mb} MB)`, `${o.cache_storage.write_ms} ms / ${o.cache_storage.read_ms} ms`]);
+    out.push(['', 'OPFS: write / read the same', `${o.opfs.write_ms} ms / ${o.opfs.read_ms} ms`]);
+    const th = r.storage.thumbs;
+    for (const [way, label] of [['image_bitmap', 'ImageBitmap'], ['object_url', 'object URL + <img>']]) {
+      out.push(['', `${label}: ${th.n} thumbnails of ${th.side} px`, `${th[way].make_ms_each} ms each; RSS +${th[way].held_rss_mb} MB held, +${th[way].after_release_rss_mb} MB after release`]);
+    }
+  } else out.push(['storage', '', r.storage_note ?? 'failed']);
   return out;
 }
 
@@ -181,6 +190,7 @@ ${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
   (\`--enable-precise-memory-info\`).
 - **memory**: ${r.memory ? `${r.memory.n} images (${r.memory.images}) collected from the URL list with the default ${r.memory.cache_budget_mb} MB cache budget, then again with the budget at 4 096 MB (unbounded for this run) as the baseline; one sample a second. ${r.memory.reading}.` : 'not measured in this run.'}
 - **decode**: ${r.decode ? `${r.decode.how}; ${r.decode.n} images.` : 'not measured in this run.'}
+- **storage**: ${r.storage ? `originals: ${r.storage.originals.how}; thumbnails: ${r.storage.thumbs.how}.` : 'not measured in this run.'}
 - **panel**: ${r.panel ? `${r.panel.how}; ${r.panel.n} images (${r.panel.images}), ${r.runs} runs each way.` : 'not measured in this run.'}
 ${r.errors ? `\n**Errors in this run**: ${r.errors.join('; ')}\n` : ''}
 ## Machine

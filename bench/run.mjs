@@ -21,6 +21,7 @@ import {
 } from './lib.mjs';
 import { writeReports, printTable } from './report.mjs';
 import { memoryRun, memoryFields } from './memory.mjs';
+import { originalsRun, thumbsRun } from './storage.mjs';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 3));
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
@@ -50,6 +51,8 @@ const UNBOUNDED_MB = 4096; // the largest budget the settings take
 // Decode paths compared on the same images.
 const DECODE_N = 300 / DIV;
 const PANEL_N = 1000 / DIV;
+const STORAGE_N = 200 / DIV;
+const THUMBS_N = 2000 / DIV;
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -276,7 +279,7 @@ async function main() {
     machine: machine(),
     throughput: null, decode: null, decode_note: 'not measured yet',
     memory: null, memory_note: 'not measured yet',
-    responsiveness: null, cancel: null, size: null, scale: null, panel: null, panel_note: 'not measured yet',
+    responsiveness: null, cancel: null, size: null, scale: null, panel: null, panel_note: 'not measured yet', storage: null, storage_note: 'not measured yet',
     errors: [],
   };
   const attempt = async (name, fn) => {
@@ -447,6 +450,30 @@ async function main() {
       }
     });
 
+    await attempt('storage', async () => {
+      const source = await startSource(sourceFlags(STORAGE_N, PHOTO));
+      try {
+        const { urls } = await prewarm(source, STORAGE_N);
+        const originals = [];
+        for (let i = 0; i < RUNS; i++) originals.push(await originalsRun(app, urls));
+        const med = (store, field) => round(median(originals.map((o) => o[store][field])), 0);
+        const thumbs = await thumbsRun(app, THUMBS_N);
+        results.storage = {
+          originals: {
+            n: STORAGE_N, mb: round(originals[0].mb, 0), images: `JPEG, long side ${PHOTO.min}..${PHOTO.max} px`,
+            cache_storage: { write_ms: med('cache_storage', 'write_ms'), read_ms: med('cache_storage', 'read_ms') },
+            opfs: { write_ms: med('opfs', 'write_ms'), read_ms: med('opfs', 'read_ms') },
+            how: 'all written at once then all read back, from the page (async APIs: Cache.put/match, OPFS createWritable/getFile), a fresh profile on disk per run',
+          },
+          thumbs: { ...thumbs, how: 'each thumbnail made from RGBA and shown (ImageBitmap drawn on a canvas, or PNG blob → object URL → <img>.decode()), all held, then released; RSS of the browser processes, one run' },
+        };
+        delete results.storage_note;
+        log(`storage: ${JSON.stringify(results.storage)}`);
+      } finally {
+        await source.stop();
+      }
+    });
+
     await attempt('memory', async () => {
       const source = await startSource([...sourceFlags(MEMORY_N, MEMORY_SIDES), '--cache-mb', '512']);
       try {
@@ -472,7 +499,7 @@ async function main() {
   if (results.errors.length === 0) delete results.errors;
   // A partial run (BENCH_ONLY) keeps the other parts of the last full results,
   // each part saying which run it came from.
-  const PARTS = ['throughput', 'decode', 'memory', 'responsiveness', 'cancel', 'size', 'scale', 'panel'];
+  const PARTS = ['throughput', 'decode', 'memory', 'responsiveness', 'cancel', 'size', 'scale', 'panel', 'storage'];
   results.part_dates = Object.fromEntries(PARTS.filter((p) => !ONLY || ONLY.includes(p) || (p === 'responsiveness' && ONLY.includes('throughput')))
     .map((p) => [p, results.date]));
   const previousFile = `${root}bench/results.json`;

@@ -188,6 +188,12 @@ pub fn tile_key(collection: u32, id: u32) -> u64 {
     (collection as u64) << 32 | id as u64
 }
 
+/// The key of tile `key`'s full-size image (the detail view's), made and
+/// cached like a thumbnail but never mistaken for one.
+pub fn full_key(key: u64) -> u64 {
+    key | 1 << 63
+}
+
 /// Encodes a message for `postMessage`.
 pub fn encode<T: Serialize>(msg: &T) -> String {
     // Serializing these plain types cannot fail; an empty string is answered
@@ -233,6 +239,15 @@ mod tests {
             wasm_bytes: 1 << 20,
         };
         assert_eq!(decode::<FromWorker>(&encode(&busy)).unwrap(), busy);
+    }
+
+    #[test]
+    fn a_full_image_key_is_apart_from_every_tile_key() {
+        let key = tile_key(u32::MAX >> 1, u32::MAX);
+        assert_ne!(full_key(key), key);
+        assert_ne!(full_key(tile_key(1, 2)), tile_key(1, 2));
+        assert_eq!(full_key(full_key(key)), full_key(key));
+        assert_ne!(full_key(tile_key(1, 2)), full_key(tile_key(1, 3)));
     }
 
     #[test]

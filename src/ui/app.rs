@@ -7,6 +7,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
@@ -18,7 +19,8 @@ use crate::core::protocol::{tile_key, FromWorker};
 use crate::core::record::CollectionRecord;
 use crate::core::source::endpoints;
 use crate::ui::batch::FrameBatch;
-use crate::ui::gallery::{Gallery, GalleryItem, ItemKind};
+use crate::ui::detail::Detail;
+use crate::ui::gallery::{About, Gallery, GalleryItem, ItemKind};
 use crate::ui::perf_panel::{self, PerfPanel};
 use crate::ui::search_form::{FormState, SearchForm};
 use crate::ui::settings_dialog::{load_settings, SettingsDialog};
@@ -270,6 +272,8 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    let detail = RwSignal::new(None::<GalleryItem>);
+    let on_open = Callback::new(move |item: GalleryItem| detail.set(Some(item)));
     let on_collect = Callback::new(move |()| collect.get_value()());
     let on_cancel = Callback::new(move |()| cancel.get_value()());
     let on_clear = Callback::new(move |()| clear.get_value()());
@@ -292,7 +296,8 @@ pub fn App() -> impl IntoView {
             <SearchForm form=form ready=ready.into() running=running on_collect=on_collect on_cancel=on_cancel
                 on_clear=on_clear error=form_error />
             <StatusPanel view=view />
-            <Gallery items=view.items />
+            <Gallery items=view.items on_open=on_open />
+            <Detail open=detail />
         </main>
     }
 }
@@ -376,6 +381,12 @@ async fn restore(view: View, db: &IdbDatabase, collection: &CollectionRecord) {
             title: r.candidate.title.clone(),
             reason: r.reason.clone(),
             sha256: r.collected.as_ref().map(|c| c.sha256.clone()),
+            about: r.collected.as_ref().map(|collected| {
+                Arc::new(About {
+                    candidate: r.candidate.clone(),
+                    collected: collected.clone(),
+                })
+            }),
         });
     }
     view.counts.set(counts);
@@ -462,7 +473,7 @@ fn apply(
                 if let (Some(c), Some(buffer)) = (&collected, pixels) {
                     thumbs::put(key, c.thumb_width, c.thumb_height, buffer);
                 }
-                let title = found.get(&id).map(|c| c.title.clone()).unwrap_or_default();
+                let candidate = found.get(&id).map(|c| (**c).clone()).unwrap_or_default();
                 let sha256 = collected
                     .as_ref()
                     .filter(|c| c.stored)
@@ -470,9 +481,15 @@ fn apply(
                 new_items.push(GalleryItem {
                     key,
                     kind,
-                    title,
+                    title: candidate.title.clone(),
                     reason,
                     sha256,
+                    about: collected.map(|collected| {
+                        Arc::new(About {
+                            candidate,
+                            collected,
+                        })
+                    }),
                 });
             }
             Report::Counts(c) => view.counts.set(c),

@@ -6,10 +6,14 @@
 //! to be made again from the stored original. Rows just past the viewport are
 //! prefetched at low priority.
 
+use std::sync::Arc;
+
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use crate::core::candidate::Candidate;
 use crate::core::priority::Priority;
+use crate::core::protocol::Collected;
 use crate::core::viewport::{Grid, Window};
 use crate::ui::thumbs;
 
@@ -46,10 +50,19 @@ pub struct GalleryItem {
     pub reason: String,
     /// The stored original's hash, to make the thumbnail again.
     pub sha256: Option<String>,
+    /// What the detail view shows of a collected image.
+    pub about: Option<Arc<About>>,
+}
+
+/// A collected image's credits (the source's words) and what it turned out to be.
+#[derive(Clone, Debug, PartialEq)]
+pub struct About {
+    pub candidate: Candidate,
+    pub collected: Collected,
 }
 
 #[component]
-pub fn Gallery(items: RwSignal<Vec<GalleryItem>>) -> impl IntoView {
+pub fn Gallery(items: RwSignal<Vec<GalleryItem>>, on_open: Callback<GalleryItem>) -> impl IntoView {
     let container = NodeRef::<Div>::new();
     // (top of the viewport relative to the gallery, viewport height, gallery width)
     let view_box = RwSignal::new((0.0f64, 900.0f64, 1200.0f64));
@@ -123,7 +136,7 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>) -> impl IntoView {
                 style:transform=move || format!("translateY({}px)", window.get().offset_top)
                 style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", grid.get().columns)>
                 <For each=move || rendered.get() key=|item| item.key let:item>
-                    <Tile item=item />
+                    <Tile item=item on_open=on_open />
                 </For>
             </div>
         </div>
@@ -131,7 +144,7 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>) -> impl IntoView {
 }
 
 #[component]
-fn Tile(item: GalleryItem) -> impl IntoView {
+fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let key = item.key;
     let sha = item.sha256.clone();
@@ -154,19 +167,27 @@ fn Tile(item: GalleryItem) -> impl IntoView {
     } else {
         item.title.clone()
     };
-    let body = match item.kind {
-        ItemKind::Collected => view! {
-            <canvas node_ref=canvas width="1" height="1" aria-label=label.clone()></canvas>
+    let kind = item.kind;
+    let reason = item.reason.clone();
+    let body = match kind {
+        ItemKind::Collected => {
+            let open = item.clone();
+            view! {
+                <button type="button" class="open" data-testid="open-detail"
+                    aria-label=format!("Open {label}") on:click=move |_| on_open.run(open.clone())>
+                    <canvas node_ref=canvas width="1" height="1"></canvas>
+                </button>
+            }
+            .into_any()
         }
-        .into_any(),
         _ => view! {
-            <div class="reason"><b>{label.clone()}</b><span>{item.reason}</span></div>
+            <div class="reason"><b>{label.clone()}</b><span>{reason}</span></div>
         }
         .into_any(),
     };
     view! {
-        <div class=format!("thumb {}", item.kind.name()) role="listitem" data-testid="thumb"
-            data-state=item.kind.name() data-key=key.to_string() data-drawn=move || drawn.get().to_string() title=label>
+        <div class=format!("thumb {}", kind.name()) role="listitem" data-testid="thumb"
+            data-state=kind.name() data-key=key.to_string() data-drawn=move || drawn.get().to_string() title=label>
             {body}
         </div>
     }

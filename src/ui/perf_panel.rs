@@ -40,6 +40,8 @@ const ALERTS_KEPT: usize = 100;
 /// At most two redraws a second.
 const MIN_REDRAW_MS: f64 = 500.0;
 const TOAST_MS: u32 = 6_000;
+/// How often the storage estimate is read, in seconds.
+const STORAGE_EVERY_S: u64 = 5;
 /// A worker's `Busy` older than this counts as idle.
 const BUSY_FRESH_MS: f64 = 1_500.0;
 const MIB: f64 = 1024.0 * 1024.0;
@@ -65,6 +67,8 @@ struct Recorder {
     /// Alerts raised before the first second was recorded: they are logged
     /// with that second's figures.
     early_alerts: Vec<String>,
+    /// This site's storage: (usage, quota) bytes, read every few seconds.
+    storage: Option<(u64, u64)>,
 }
 
 thread_local! {
@@ -81,6 +85,7 @@ thread_local! {
         sizes: Vec::new(),
         redraw_ms: [0.0; 4],
         early_alerts: Vec::new(),
+        storage: None,
     });
     /// Bumped once a second, after a row was recorded.
     static SECOND: ArcRwSignal<u64> = ArcRwSignal::new(0);
@@ -193,6 +198,16 @@ fn record_second(view: View) {
         r.slow
             .observe(images, phase == Some(Phase::Collecting) && queue_depth > 0)
     });
+    if SECOND.with(|s| s.get_untracked()) % STORAGE_EVERY_S == 0 {
+        wasm_bindgen_futures::spawn_local(async {
+            let estimate = crate::web::store::storage_estimate().await;
+            if let Some((usage, quota)) = estimate {
+                sampler::publish("storage_usage", usage as f64);
+                sampler::publish("storage_quota", quota as f64);
+            }
+            RECORDER.with_borrow_mut(|r| r.storage = estimate);
+        });
+    }
     SECOND.with(|s| s.update(|n| *n += 1));
     for early in RECORDER.with_borrow_mut(|r| std::mem::take(&mut r.early_alerts)) {
         alert(early);
@@ -318,10 +333,12 @@ fn typing(e: &web_sys::KeyboardEvent) -> bool {
             .is_some_and(|h| h.is_content_editable())
 }
 
-/// "72.7 MB", or "40 KB" under a megabyte.
+/// "72.7 MB", "40 KB" under a megabyte, "1.5 GB" from a gigabyte.
 fn mb(bytes: u64) -> String {
     if bytes > 0 && (bytes as f64) < MIB {
         format!("{:.0} KB", bytes as f64 / 1024.0)
+    } else if bytes as f64 >= 1024.0 * MIB {
+        format!("{:.1} GB", bytes as f64 / (1024.0 * MIB))
     } else {
         format!("{:.1} MB", bytes as f64 / MIB)
     }
@@ -691,7 +708,7 @@ fn FiguresList(view: View) -> impl IntoView {
         let expected = view.expected.get().max(c.seen);
         let settled = c.seen - c.queued - c.in_flight;
         let cache = thumbs::stats();
-        let (f, last, rate, running, sizes) = RECORDER.with_borrow(|r| {
+        let (f, last, rate, running, sizes, storage) = RECORDER.with_borrow(|r| {
             let rates: Vec<f64> = r.rows.newest(10).map(|x| x.images_per_s).collect();
             (
                 r.figures.clone(),
@@ -699,8 +716,13 @@ fn FiguresList(view: View) -> impl IntoView {
                 recent_rate(rates.iter(), 10),
                 r.running,
                 r.sizes.clone(),
+                r.storage,
             )
         });
+        let storage = match storage {
+            Some((usage, quota)) => format!("{} of {} used", mb(usage), mb(quota)),
+            None => "not known (the browser does not say)".into(),
+        };
         let eta = if running {
             eta_text(expected.saturating_sub(settled) as u64, rate)
         } else {
@@ -780,6 +802,7 @@ fn FiguresList(view: View) -> impl IntoView {
                 "perf-busy",
                 format!("{:.0}%", last.worker_busy_percent),
             ),
+            ("Storage", "perf-storage", storage),
             ("Code size", "perf-sizes", sizes),
         ];
         items

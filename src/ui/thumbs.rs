@@ -17,7 +17,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageDat
 
 use crate::core::cache::{ByteLru, CacheStats};
 use crate::core::priority::{JobQueue, Priority};
-use crate::core::protocol::ToWorker;
+use crate::core::protocol::{full_key, ToWorker};
 use crate::web::worker_bridge::WorkerPool;
 
 /// Remakes in flight per worker: enough to keep it busy, few enough that a
@@ -27,6 +27,14 @@ const REMAKES_PER_WORKER: usize = 2;
 struct Remake {
     key: u64,
     sha256: String,
+    /// The long side to make it at: the thumbnail size, or the detail
+    /// view's full size.
+    px: Option<u32>,
+}
+
+/// Whether `key` is a full image's (the detail view's), not a thumbnail's.
+fn is_full(key: u64) -> bool {
+    full_key(key) == key
 }
 
 struct Thumbs {
@@ -137,8 +145,41 @@ pub fn draw(key: u64, canvas: &HtmlCanvasElement) -> bool {
 
 /// Asks for a thumbnail to be made again from its stored original.
 pub fn request(key: u64, sha256: &str, priority: Priority) {
+    ask(key, sha256, priority, None);
+}
+
+/// Asks for tile `key`'s full image (long side `px`) for the detail view;
+/// it is cached under [`full_key`].
+pub fn request_full(key: u64, sha256: &str, px: u32) {
+    ask(full_key(key), sha256, Priority::High, Some(px));
+}
+
+/// Drops tile `key`'s full image from the queue if it is not made yet.
+pub fn forget_full(key: u64) {
+    let key = full_key(key);
+    THUMBS.with_borrow_mut(|t| {
+        let before = t.queue.len();
+        t.queue.retain(|job| job.key != key);
+        if t.queue.len() < before {
+            t.asked.remove(&key);
+        }
+    });
+}
+
+fn ask(key: u64, sha256: &str, priority: Priority, px: Option<u32>) {
     THUMBS.with_borrow_mut(|t| {
         if t.cache.contains(&key) || !t.asked.insert(key) {
+            return;
+        }
+        if px.is_some() {
+            t.queue.push(
+                priority,
+                Remake {
+                    key,
+                    sha256: sha256.to_string(),
+                    px,
+                },
+            );
             return;
         }
         if t.batch.done >= t.batch.total {
@@ -154,18 +195,20 @@ pub fn request(key: u64, sha256: &str, priority: Priority) {
             Remake {
                 key,
                 sha256: sha256.to_string(),
+                px,
             },
         );
     });
     dispatch();
 }
 
-/// Drops queued remakes of tiles no longer wanted (scrolled away).
+/// Drops queued thumbnail remakes of tiles no longer wanted (scrolled
+/// away). A full image is the detail view's to drop ([`forget_full`]).
 pub fn keep_only(wanted: impl Fn(u64) -> bool) {
     THUMBS.with_borrow_mut(|t| {
         let mut dropped = Vec::new();
         t.queue.retain(|job| {
-            let keep = wanted(job.key);
+            let keep = is_full(job.key) || wanted(job.key);
             if !keep {
                 dropped.push(job.key);
             }
@@ -193,7 +236,9 @@ pub fn remade(key: u64, result: Result<(u32, u32), String>, pixels: Option<js_sy
     THUMBS.with_borrow_mut(|t| {
         t.in_flight = t.in_flight.saturating_sub(1);
         t.asked.remove(&key);
-        t.batch.done = (t.batch.done + 1).min(t.batch.total);
+        if !is_full(key) {
+            t.batch.done = (t.batch.done + 1).min(t.batch.total);
+        }
     });
     match (result, pixels) {
         (Ok((w, h)), Some(buffer)) => put(key, w, h, buffer),
@@ -216,7 +261,8 @@ fn dispatch() {
             let (_, job) = t.queue.pop()?;
             t.in_flight += 1;
             t.next_worker = (t.next_worker + 1) % workers;
-            Some((pool, t.next_worker, job, t.thumb_px))
+            let px = job.px.unwrap_or(t.thumb_px);
+            Some((pool, t.next_worker, job, px))
         });
         let Some((pool, worker, job, thumb_px)) = next else {
             return;

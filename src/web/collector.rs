@@ -200,6 +200,22 @@ struct Run {
     /// The host of each item handed to a worker and not yet settled.
     in_hand: HashMap<u32, String>,
     collected_bytes: u64,
+    /// Persistent storage was asked for (once the collection passed
+    /// [`PERSIST_AFTER`] images).
+    persist_asked: bool,
+}
+
+/// A collection this large is worth keeping: past it, the browser is asked
+/// not to clear the site's storage when it runs short of space.
+const PERSIST_AFTER: u32 = 200;
+
+/// What the browser's answer to `navigator.storage.persist()` means for the user.
+fn persist_notice(granted: bool) -> &'static str {
+    if granted {
+        "This collection passed 200 images: the browser agreed to keep the stored originals even when it runs short of space."
+    } else {
+        "This collection passed 200 images, but the browser did not agree to keep its storage for good: it may clear the stored originals when it runs short of space."
+    }
 }
 
 impl Run {
@@ -243,6 +259,7 @@ impl Run {
             user_paused: false,
             in_hand: HashMap::new(),
             collected_bytes: 0,
+            persist_asked: false,
         }
     }
 
@@ -661,8 +678,18 @@ impl Run {
         }
     }
 
-    fn counts(&self) {
-        (self.report)(Report::Counts(self.ledger.counts()));
+    fn counts(&mut self) {
+        let counts = self.ledger.counts();
+        if counts.collected >= PERSIST_AFTER && !self.persist_asked {
+            self.persist_asked = true;
+            let report = self.report.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Some(granted) = crate::web::store::ask_persist().await {
+                    report(Report::Notice(persist_notice(granted).into()));
+                }
+            });
+        }
+        (self.report)(Report::Counts(counts));
     }
 
     fn finish_if_settled(&mut self) {

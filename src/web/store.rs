@@ -63,6 +63,34 @@ fn store_error(e: JsValue) -> StoreError {
     }
 }
 
+fn storage_manager() -> Option<web_sys::StorageManager> {
+    Some(web_sys::window()?.navigator().storage())
+}
+
+/// What this site stores and may store, in bytes: (usage, quota), from
+/// `navigator.storage.estimate()`; `None` where the browser does not say.
+pub async fn storage_estimate() -> Option<(u64, u64)> {
+    let estimate = JsFuture::from(storage_manager()?.estimate().ok()?)
+        .await
+        .ok()?;
+    let field = |name: &str| {
+        js_sys::Reflect::get(&estimate, &name.into())
+            .ok()?
+            .as_f64()
+            .map(|n| n as u64)
+    };
+    Some((field("usage")?, field("quota")?))
+}
+
+/// Asks the browser to keep this site's storage when it runs short of space
+/// (`navigator.storage.persist()`): whether it agreed.
+pub async fn ask_persist() -> Option<bool> {
+    let answer = JsFuture::from(storage_manager()?.persist().ok()?)
+        .await
+        .ok()?;
+    answer.as_bool()
+}
+
 fn caches() -> Result<CacheStorage, StoreError> {
     let caches = js_sys::Reflect::get(&js_sys::global(), &"caches".into()).map_err(store_error)?;
     caches.dyn_into::<CacheStorage>().map_err(|_| {

@@ -36,6 +36,14 @@ test('scrolling a 2 000-image collection top to bottom: every thumbnail that was
     for (const t of thumbs) {
       assert.ok(t.width > 0 && t.height > 0 && t.colours > 1 && t.alpha === 255, `tile ${t.key} has real pixels`);
     }
+    // Past 200 images the browser was asked to keep the storage, and the user is told its answer.
+    assert.match(await page.textContent('[data-testid=notices]'), /passed 200 images(: the browser agreed|, but the browser did not agree)/);
+    // The quota is read: what is stored (2 000 originals) shows in the panel.
+    await page.waitForFunction(() => globalThis.__collectorMetrics?.storage_usage > 5 * 2 ** 20, null, { timeout: 10_000 });
+    const { storage_usage: usage, storage_quota: quota } = await page.evaluate(() => globalThis.__collectorMetrics);
+    assert.ok(quota > usage, `the quota (${quota}) is above what is used (${usage})`);
+    await page.click('[data-testid=perf-open]');
+    assert.match(await page.textContent('[data-testid=perf-storage]'), /^[\d.]+ [KMG]B of [\d.]+ [KMG]B used$/);
     await page.close();
   } finally {
     await source.stop();
@@ -65,6 +73,45 @@ test('a reload during a collection loses no stored original, and the restored ti
     const thumbs = await thumbnails(page);
     assert.equal(thumbs.length, collected.length);
     assert.ok(thumbs.every((t) => t.colours > 1), 'restored tiles were remade from their originals');
+    await page.close();
+  } finally {
+    await source.stop();
+  }
+});
+
+test('the detail view shows the thumbnail at once, then the full image made from the stored original, with its credits', async () => {
+  const source = await startSource(['--count', '30', '--min-side', '1400', '--max-side', '2400']);
+  try {
+    const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'local', api: source.url, q: '', max: '12', autostart: '1' })}`);
+    assert.equal(await statusReaches(page, ['Done', 'Stopped'], 60_000), 'Done — 12 collected, 0 failed');
+    await page.waitForSelector('[data-testid=thumb][data-drawn=true]');
+    // Every stage the detail image goes through, as the page shows them.
+    await page.evaluate(() => {
+      window.__stages = [];
+      new MutationObserver(() => {
+        const stage = document.querySelector('[data-testid=detail-image]')?.dataset.stage;
+        if (stage && stage !== 'none' && window.__stages.at(-1) !== stage) window.__stages.push(stage);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-stage'] });
+    });
+    await page.click('[data-testid=open-detail] >> nth=0');
+    await page.waitForSelector('[data-testid=detail-image][data-stage=full]', { timeout: 15_000 });
+    assert.deepEqual(await page.evaluate(() => window.__stages), ['thumbnail', 'full'], 'the thumbnail first, then the full image');
+    const credits = await page.textContent('[data-testid=detail-credits]');
+    const [, w, h] = credits.match(/(\d+) × (\d+) [A-Z]+, [\d.]+ MB/).map(Number);
+    const image = await page.$eval('[data-testid=detail-image]', (c) => {
+      const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const colours = new Set();
+      for (let i = 0; i < data.length && colours.size < 50; i += 4 * 97) colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      return { width: c.width, height: c.height, colours: colours.size };
+    });
+    // The window's long side (1 280 device px here) bounds the full image; the original is larger.
+    assert.equal(Math.max(image.width, image.height), Math.min(Math.max(w, h), 1280), `full image ${image.width}×${image.height} of a ${w}×${h} original`);
+    assert.ok(image.colours > 10, 'the full image has real pixels');
+    assert.match(credits, /From\s*http:\/\/127\.0\.0\.1:\d+\//, 'where it came from');
+    assert.match(await page.getAttribute('[data-testid=detail-credits] a >> nth=-1', 'href'), /^http:\/\/127\.0\.0\.1/);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('[data-testid=detail]', { state: 'detached', timeout: 2_000 });
     await page.close();
   } finally {
     await source.stop();
