@@ -21,8 +21,10 @@ count_cargo() { # sums "test result: ... N passed; M failed" lines of a cargo te
 
 echo "== native layer: cargo test --workspace"
 cargo test --workspace 2>&1 | tee "$logs/native.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+native_rc=${PIPESTATUS[0]}
 read -r passed[native] failed[native] < <(count_cargo "$logs/native.log")
+# A layer that did not build or run counts as one failure, not as "0 failed".
+[ "$native_rc" -eq 0 ] || { status=1; [ "${failed[native]}" -gt 0 ] || failed[native]=1; }
 
 echo "== building the app (trunk) and the local source"
 if ! trunk build --offline >"$logs/trunk.log" 2>&1 || ! cargo build -p local-source --bins 2>>"$logs/trunk.log"; then
@@ -39,14 +41,16 @@ export TEST_SOURCE_URL="http://127.0.0.1:$(port_of "$logs/wasm-source.out")"
 export TEST_APP_URL="http://127.0.0.1:$(port_of "$logs/wasm-app.out")"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
   cargo test --target wasm32-unknown-unknown --test browser 2>&1 | tee "$logs/wasm.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+wasm_rc=${PIPESTATUS[0]}
 kill "$source_pid" "$app_pid" 2>/dev/null
 read -r passed[wasm] failed[wasm] < <(count_cargo "$logs/wasm.log")
+[ "$wasm_rc" -eq 0 ] || { status=1; [ "${failed[wasm]}" -gt 0 ] || failed[wasm]=1; }
 
 echo "== e2e layer: Playwright (node --test tests/e2e)"
 node --test --test-concurrency=1 tests/e2e/ 2>&1 | tee "$logs/e2e.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+e2e_rc=${PIPESTATUS[0]}
 passed[e2e]=$(awk '/^# pass/ {print $3}' "$logs/e2e.log"); failed[e2e]=$(awk '/^# fail/ {print $3}' "$logs/e2e.log")
+[ "$e2e_rc" -eq 0 ] || { status=1; [ "${failed[e2e]:-0}" -gt 0 ] || failed[e2e]=1; }
 
 echo
 total_p=0; total_f=0

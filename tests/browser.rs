@@ -44,7 +44,14 @@ fn chunk(items: Vec<JobItem>, rules: FetchRules) -> ToWorker {
 }
 
 fn item(id: u32, url: String) -> JobItem {
-    JobItem { id, url }
+    JobItem {
+        id,
+        candidate: collector::core::candidate::Candidate {
+            url: url.clone(),
+            ..Default::default()
+        },
+        url,
+    }
 }
 
 /// The next item report (with its pixels), skipping other messages.

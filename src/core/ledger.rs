@@ -60,6 +60,21 @@ impl Counts {
         self.collected + self.duplicate + self.filtered + self.failed + self.cancelled
     }
 
+    /// These counts and `other`'s, added (a resumed collection's earlier
+    /// run and its new one).
+    pub fn plus(&self, other: &Counts) -> Counts {
+        Counts {
+            seen: self.seen + other.seen,
+            queued: self.queued + other.queued,
+            in_flight: self.in_flight + other.in_flight,
+            collected: self.collected + other.collected,
+            duplicate: self.duplicate + other.duplicate,
+            filtered: self.filtered + other.filtered,
+            failed: self.failed + other.failed,
+            cancelled: self.cancelled + other.cancelled,
+        }
+    }
+
     /// The counter for one state.
     fn slot(&mut self, state: &ItemState) -> &mut u32 {
         match state {
@@ -74,9 +89,11 @@ impl Counts {
     }
 }
 
-/// Tracks every candidate of one collection run by id (0, 1, 2, ...).
+/// Tracks every candidate of one collection run by id (`first`, `first + 1`, ...).
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
+    /// The first id: 0, or past the ids of an earlier run when resuming.
+    first: u32,
     items: Vec<ItemState>,
     counts: Counts,
 }
@@ -86,12 +103,24 @@ impl Ledger {
         Ledger::default()
     }
 
+    /// A ledger whose ids start at `first` (a resumed collection's new
+    /// candidates never reuse an id its earlier run gave).
+    pub fn starting_at(first: u32) -> Self {
+        Ledger {
+            first,
+            ..Ledger::default()
+        }
+    }
+
     /// Register a new candidate; it starts `Queued`. Returns its id.
     ///
-    /// Ids are dense from 0. (Past `u32::MAX` candidates, far beyond what a
+    /// Ids are dense from the first. (Past `u32::MAX`, far beyond what a
     /// page can hold, no more are registered and `u32::MAX` is returned.)
     pub fn add(&mut self) -> u32 {
-        let Ok(id) = u32::try_from(self.items.len()) else {
+        let Some(id) = u32::try_from(self.items.len())
+            .ok()
+            .and_then(|n| n.checked_add(self.first))
+        else {
             return u32::MAX;
         };
         if id == u32::MAX {
@@ -101,6 +130,10 @@ impl Ledger {
         self.counts.seen += 1;
         self.counts.queued += 1;
         id
+    }
+
+    fn index(&self, id: u32) -> Option<usize> {
+        id.checked_sub(self.first).map(|i| i as usize)
     }
 
     /// A worker took the candidate: `Queued` → `InFlight`. Returns false (and
@@ -119,7 +152,7 @@ impl Ledger {
     /// settling an unknown or already settled id changes nothing and
     /// returns false.
     pub fn settle(&mut self, id: u32, outcome: Settled) -> bool {
-        let Some(state) = self.items.get_mut(id as usize) else {
+        let Some(state) = self.index(id).and_then(|i| self.items.get_mut(i)) else {
             return false;
         };
         if matches!(state, ItemState::Settled(_)) {
@@ -146,15 +179,15 @@ impl Ledger {
             *self.counts.slot(state) -= 1;
             self.counts.cancelled += 1;
             *state = ItemState::Settled(Settled::Cancelled);
-            // `add` keeps the length within u32.
-            cancelled.push(index as u32);
+            // `add` keeps every id within u32.
+            cancelled.push(self.first + index as u32);
         }
         cancelled
     }
 
     /// The state of a candidate, or `None` for an unknown id.
     pub fn state(&self, id: u32) -> Option<&ItemState> {
-        self.items.get(id as usize)
+        self.items.get(self.index(id)?)
     }
 
     /// The counts per state, kept up to date as events arrive.
@@ -163,7 +196,7 @@ impl Ledger {
     }
 
     fn move_if(&mut self, id: u32, from: &ItemState, to: ItemState) -> bool {
-        let Some(state) = self.items.get_mut(id as usize) else {
+        let Some(state) = self.index(id).and_then(|i| self.items.get_mut(i)) else {
             return false;
         };
         if *state != *from {
@@ -183,6 +216,24 @@ mod tests {
 
     fn assert_invariant(counts: &Counts) {
         assert_eq!(counts.open() + counts.settled(), counts.seen, "{counts:?}");
+    }
+
+    #[test]
+    fn a_resumed_ledger_gives_ids_past_the_earlier_run() {
+        let mut ledger = Ledger::starting_at(40);
+        assert_eq!((ledger.add(), ledger.add(), ledger.add()), (40, 41, 42));
+        assert_eq!(
+            ledger.state(0),
+            None,
+            "ids of the earlier run are not this ledger's"
+        );
+        assert_eq!(ledger.state(39), None);
+        assert!(ledger.start(41));
+        assert!(ledger.settle(41, Settled::Collected));
+        assert!(!ledger.settle(3, Settled::Collected));
+        assert_eq!(ledger.cancel_open(), vec![40, 42]);
+        let c = ledger.counts();
+        assert_eq!((c.seen, c.collected, c.cancelled), (3, 1, 2));
     }
 
     #[test]

@@ -16,8 +16,9 @@ use crate::core::deep_link::{self, DeepLink};
 use crate::core::ledger::{Counts, Settled};
 use crate::core::pressure::PressureLevel;
 use crate::core::protocol::{tile_key, FromWorker};
-use crate::core::record::CollectionRecord;
-use crate::core::source::endpoints;
+use crate::core::record::{CollectionRecord, ResumePoint};
+use crate::core::settings::Settings;
+use crate::core::source::{endpoints, SourceChoice};
 use crate::ui::batch::FrameBatch;
 use crate::ui::detail::Detail;
 use crate::ui::gallery::{About, Gallery, GalleryItem, ItemKind};
@@ -83,6 +84,8 @@ pub fn App() -> impl IntoView {
     let active = Rc::new(Cell::new(0u32));
     let form_error = RwSignal::new(String::new());
     let ready = RwSignal::new(false);
+    // The shown collection, when it was interrupted and can be resumed.
+    let resumable = RwSignal::new(None::<CollectionRecord>);
 
     // The thumbnail cache follows the settings and the memory pressure:
     // half the budget at warning, a quarter at critical.
@@ -130,13 +133,41 @@ pub fn App() -> impl IntoView {
         sampler.with_value(|s| s.set_lines(warning, critical));
     });
 
-    let collect = {
+    // Starts collection `id` (new, or resumed from `resume`) and shows its
+    // reports; one running before is cancelled.
+    let launch: Rc<dyn Fn(u32, SourceChoice, Settings, Option<ResumePoint>)> = {
         let current = current.clone();
         let pool = pool.clone();
         let records = records.clone();
+        let active = active.clone();
+        Rc::new(move |id, choice, s, resume| {
+            if let Some(old) = current.borrow_mut().take() {
+                old.cancel();
+            }
+            resumable.set(None);
+            view.expected.set(s.max_images);
+            active.set(id);
+            let found = RefCell::new(HashMap::new());
+            let active = active.clone();
+            let batch = FrameBatch::new(move |reports| {
+                if active.get() == id {
+                    apply(view, id, &mut found.borrow_mut(), reports);
+                }
+            });
+            let report: Rc<dyn Fn(Report)> = Rc::new(move |r| batch.push(r));
+            let writer = records.borrow().clone();
+            let handle = collector::start(id, choice, s, pool.clone(), writer, report, resume);
+            if view.banner.get_untracked().is_some() {
+                handle.pressure(PressureLevel::Critical);
+            }
+            *current.borrow_mut() = Some(handle);
+        })
+    };
+    let collect = {
+        let current = current.clone();
         let db = db.clone();
         let next_id = next_id.clone();
-        let active = active.clone();
+        let launch = launch.clone();
         move || {
             let choice = match form.choice() {
                 Ok(c) => c,
@@ -160,10 +191,8 @@ pub fn App() -> impl IntoView {
             view.items.set(Vec::new());
             view.notices.set(Vec::new());
             view.counts.set(Counts::default());
-            view.expected.set(s.max_images);
             let id = next_id.get();
             next_id.set(id + 1);
-            active.set(id);
             if let Some(db) = db.borrow().clone() {
                 let record = CollectionRecord {
                     id,
@@ -171,6 +200,9 @@ pub fn App() -> impl IntoView {
                     query: form.query.get_untracked(),
                     provider: form.provider.get_untracked(),
                     created_unix_ms: js_sys::Date::now(),
+                    choice: Some(choice.clone()),
+                    settings: Some(s.clone()),
+                    state: "collecting".into(),
                 };
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(e) = store::put_collection(&db, &record).await {
@@ -178,20 +210,59 @@ pub fn App() -> impl IntoView {
                     }
                 });
             }
-            let found = RefCell::new(HashMap::new());
-            let active = active.clone();
-            let batch = FrameBatch::new(move |reports| {
-                if active.get() == id {
-                    apply(view, id, &mut found.borrow_mut(), reports);
+            launch(id, choice, s, None);
+        }
+    };
+    // Resume: an interrupted collection takes up where its records say it
+    // was. What was collected (or left out for good) stays and is not
+    // fetched again; what failed or was cancelled is tried again.
+    let resume = {
+        let db = db.clone();
+        let launch = launch.clone();
+        move || {
+            let (Some(record), Some(db)) = (resumable.get_untracked(), db.borrow().clone()) else {
+                return;
+            };
+            let (Some(choice), launch) = (record.choice.clone(), launch.clone()) else {
+                return;
+            };
+            resumable.set(None);
+            wasm_bindgen_futures::spawn_local(async move {
+                let point = match store::load_items(&db, record.id).await {
+                    Ok(items) => ResumePoint::of(&items),
+                    Err(e) => {
+                        view.notices.update(|n| {
+                            n.push(format!("The collection could not be resumed: {e}."))
+                        });
+                        return;
+                    }
+                };
+                if let Err(e) = store::delete_items(&db, record.id, &point.retry).await {
+                    view.notices
+                        .update(|n| n.push(format!("The collection could not be resumed: {e}.")));
+                    return;
                 }
+                let retried: std::collections::HashSet<u64> = point
+                    .retry
+                    .iter()
+                    .map(|id| tile_key(record.id, *id))
+                    .collect();
+                view.items
+                    .update(|items| items.retain(|i| !retried.contains(&i.key)));
+                let s = record
+                    .settings
+                    .clone()
+                    .unwrap_or_else(|| settings.get_untracked());
+                view.notices.update(|n| {
+                    n.push(format!(
+                        "Resuming “{}”: {} kept, {} to try again.",
+                        record.name,
+                        point.kept.len(),
+                        point.retry.len()
+                    ))
+                });
+                launch(record.id, choice, s, Some(point));
             });
-            let report: Rc<dyn Fn(Report)> = Rc::new(move |r| batch.push(r));
-            let writer = records.borrow().clone();
-            let handle = collector::start(id, choice, s, pool.clone(), writer, report);
-            if view.banner.get_untracked().is_some() {
-                handle.pressure(PressureLevel::Critical);
-            }
-            *current.borrow_mut() = Some(handle);
         }
     };
     let cancel = {
@@ -244,6 +315,7 @@ pub fn App() -> impl IntoView {
     // Page-thread state (Rc) lives in local stored values; the callbacks that
     // Leptos hands around only carry their (Copy) handles.
     let collect = StoredValue::new_local(Rc::new(collect) as Rc<dyn Fn()>);
+    let resume = StoredValue::new_local(Rc::new(resume) as Rc<dyn Fn()>);
     let cancel = StoredValue::new_local(Rc::new(cancel) as Rc<dyn Fn()>);
     let clear = StoredValue::new_local(Rc::new(clear) as Rc<dyn Fn()>);
 
@@ -258,6 +330,9 @@ pub fn App() -> impl IntoView {
                     if !link.autostart {
                         restore(view, &opened, last).await;
                         active.set(last.id);
+                        if last.can_resume() {
+                            resumable.set(Some(last.clone()));
+                        }
                     }
                 }
                 *db.borrow_mut() = Some(opened);
@@ -275,6 +350,8 @@ pub fn App() -> impl IntoView {
     let detail = RwSignal::new(None::<GalleryItem>);
     let on_open = Callback::new(move |item: GalleryItem| detail.set(Some(item)));
     let on_collect = Callback::new(move |()| collect.get_value()());
+    let on_resume = Callback::new(move |()| resume.get_value()());
+    let can_resume = Signal::derive(move || resumable.with(Option::is_some));
     let on_cancel = Callback::new(move |()| cancel.get_value()());
     let on_clear = Callback::new(move |()| clear.get_value()());
     let on_pause = Callback::new(move |paused: bool| pause.get_value()(paused));
@@ -294,7 +371,7 @@ pub fn App() -> impl IntoView {
                 <p class="banner" data-testid="banner" role="alert">{move || view.banner.get()}</p>
             </Show>
             <SearchForm form=form ready=ready.into() running=running on_collect=on_collect on_cancel=on_cancel
-                on_clear=on_clear error=form_error />
+                on_clear=on_clear can_resume=can_resume on_resume=on_resume error=form_error />
             <StatusPanel view=view />
             <Gallery items=view.items on_open=on_open />
             <Detail open=detail />

@@ -149,6 +149,9 @@ pub fn SearchForm(
     on_collect: Callback<()>,
     on_cancel: Callback<()>,
     on_clear: Callback<()>,
+    /// The shown collection was interrupted (a reload): it can go on.
+    can_resume: Signal<bool>,
+    on_resume: Callback<()>,
     error: RwSignal<String>,
 ) -> impl IntoView {
     let provider = form.provider;
@@ -205,6 +208,11 @@ pub fn SearchForm(
                     on:click=move |_| on_cancel.run(())>"Cancel"</button>
                 <button data-testid="clear" type="button" title="Forget this collection and free its memory and storage"
                     on:click=move |_| on_clear.run(())>"Clear"</button>
+                <Show when=move || can_resume.get() && !running.get()>
+                    <button data-testid="resume" type="button"
+                        title="Go on with the interrupted collection: what was collected is kept and not downloaded again"
+                        on:click=move |_| on_resume.run(())>"Resume"</button>
+                </Show>
             </div>
             <Show when=move || api_index().is_some()>
                 <label class="row small">

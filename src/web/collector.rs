@@ -25,7 +25,7 @@ use crate::core::pressure::PressureLevel;
 use crate::core::protocol::{
     Checks, Chunk, Collected, FetchRules, FromWorker, JobItem, Outcome, ToWorker,
 };
-use crate::core::record::ItemRecord;
+use crate::core::record::{ItemRecord, ResumePoint};
 use crate::core::retry::{parse_retry_after, Decision, Failure, RetryPolicy};
 use crate::core::settings::Settings;
 use crate::core::source::{self, SourceChoice, SourcePage, Step};
@@ -44,6 +44,18 @@ pub enum Phase {
     Cancelled,
     /// It could not go on; the sentence says why.
     Stopped(String),
+}
+
+impl Phase {
+    /// The word a collection's record keeps for it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Phase::Collecting | Phase::Paused => "collecting",
+            Phase::Done => "done",
+            Phase::Cancelled => "cancelled",
+            Phase::Stopped(_) => "stopped",
+        }
+    }
 }
 
 /// What the page should show, in the order it happened.
@@ -127,8 +139,9 @@ impl CollectionHandle {
     }
 }
 
-/// Starts a collection; reports go to `report` until it ends.
-/// Starts a collection; reports go to `report` until it ends, records to `records`.
+/// Starts a collection, or resumes one from where its stored records say it
+/// was; reports go to `report` until it ends, records to `records`.
+#[allow(clippy::too_many_arguments)] // each is one part a run needs
 pub fn start(
     collection: u32,
     choice: SourceChoice,
@@ -136,6 +149,7 @@ pub fn start(
     pool: WorkerPool,
     records: RecordWriter,
     report: Rc<dyn Fn(Report)>,
+    resume: Option<ResumePoint>,
 ) -> CollectionHandle {
     let (tx, rx) = unbounded();
     let handle = CollectionHandle { events: tx.clone() };
@@ -145,9 +159,12 @@ pub fn start(
             report(Report::Phase(Phase::Stopped(reason)));
             return;
         }
-        let run = Run::new(
+        let mut run = Run::new(
             collection, choice, settings, pool, workers, tx, report, records,
         );
+        if let Some(point) = resume {
+            run.resume_from(point);
+        }
         run.drive(rx).await;
     });
     handle
@@ -200,6 +217,11 @@ struct Run {
     /// The host of each item handed to a worker and not yet settled.
     in_hand: HashMap<u32, String>,
     collected_bytes: u64,
+    /// A resumed collection's candidates kept from its earlier run, by
+    /// normalized URL: the source lists them again, and they are skipped.
+    resumed: HashSet<String>,
+    /// Their counts, added to the ledger's.
+    earlier: Counts,
     /// Persistent storage was asked for (once the collection passed
     /// [`PERSIST_AFTER`] images).
     persist_asked: bool,
@@ -260,6 +282,8 @@ impl Run {
             in_hand: HashMap::new(),
             collected_bytes: 0,
             persist_asked: false,
+            resumed: HashSet::new(),
+            earlier: Counts::default(),
         }
     }
 
@@ -517,6 +541,11 @@ impl Run {
                 self.source_done = true;
                 break;
             }
+            if !self.resumed.is_empty()
+                && normalize(&candidate.url).is_ok_and(|url| self.resumed.contains(&url))
+            {
+                continue; // kept from before the interruption
+            }
             self.taken += 1;
             let id = self.ledger.add();
             let verdict = self.pre_download(&candidate);
@@ -678,8 +707,32 @@ impl Run {
         }
     }
 
+    /// Takes up an interrupted collection: what its earlier run settled for
+    /// good is counted and never fetched again; new ids follow its last.
+    fn resume_from(&mut self, point: ResumePoint) {
+        self.ledger = Ledger::starting_at(point.next_id);
+        for r in &point.kept {
+            self.earlier.seen += 1;
+            match r.status.as_str() {
+                "collected" => self.earlier.collected += 1,
+                "duplicate" => self.earlier.duplicate += 1,
+                _ => self.earlier.filtered += 1,
+            }
+            if let Ok(url) = normalize(&r.candidate.url) {
+                self.urls_seen.insert(url.clone());
+                self.resumed.insert(url);
+            }
+            if let Some(c) = &r.collected {
+                self.hashes.insert(c.sha256.clone());
+                self.collected_bytes += c.bytes;
+            }
+        }
+        self.taken = point.kept.len();
+        self.persist_asked = self.earlier.collected >= PERSIST_AFTER;
+    }
+
     fn counts(&mut self) {
-        let counts = self.ledger.counts();
+        let counts = self.ledger.counts().plus(&self.earlier);
         if counts.collected >= PERSIST_AFTER && !self.persist_asked {
             self.persist_asked = true;
             let report = self.report.clone();
@@ -760,7 +813,11 @@ impl Run {
         self.figures();
         self.ended = true;
         let records = self.records.clone();
-        wasm_bindgen_futures::spawn_local(async move { records.flush().await });
+        let (id, state) = (self.id, phase.word());
+        wasm_bindgen_futures::spawn_local(async move {
+            records.flush().await;
+            records.collection_ended(id, state).await;
+        });
         self.counts();
         (self.report)(Report::Phase(phase));
     }

@@ -317,6 +317,47 @@ pub async fn put_collection(db: &IdbDatabase, c: &CollectionRecord) -> Result<()
     Ok(())
 }
 
+/// Marks collection `id` as ended ("done", "cancelled", "stopped"): one
+/// left "collecting" was interrupted and can be resumed.
+pub async fn set_collection_state(
+    db: &IdbDatabase,
+    id: u32,
+    state: &str,
+) -> Result<(), StoreError> {
+    let Some(mut c) = load_collections(db).await?.into_iter().find(|c| c.id == id) else {
+        return Ok(()); // cleared meanwhile
+    };
+    c.state = state.to_string();
+    put_collection(db, &c).await
+}
+
+/// Deletes these records of a collection (a resume tries them again).
+pub async fn delete_items(
+    db: &IdbDatabase,
+    collection: u32,
+    ids: &[u32],
+) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let tx = db
+        .transaction_with_str_and_mode(ITEMS, IdbTransactionMode::Readwrite)
+        .map_err(store_error)?;
+    let store = tx.object_store(ITEMS).map_err(store_error)?;
+    let mut last = None;
+    for id in ids {
+        last = Some(
+            store
+                .delete(&item_key(collection, *id))
+                .map_err(store_error)?,
+        );
+    }
+    if let Some(req) = last {
+        done(&req).await?;
+    }
+    Ok(())
+}
+
 /// Every stored collection, oldest first.
 pub async fn load_collections(db: &IdbDatabase) -> Result<Vec<CollectionRecord>, StoreError> {
     let tx = db.transaction_with_str(COLLECTIONS).map_err(store_error)?;
@@ -394,6 +435,18 @@ impl RecordWriter {
             gloo_timers::future::TimeoutFuture::new(200).await;
             this.flush().await;
         });
+    }
+
+    /// Records that collection `id` ended, and how.
+    pub async fn collection_ended(&self, id: u32, state: &str) {
+        let db = self.inner.borrow().db.clone();
+        if let Some(db) = db {
+            if let Err(e) = set_collection_state(&db, id, state).await {
+                web_sys::console::error_1(
+                    &format!("the collection's end could not be saved: {e}").into(),
+                );
+            }
+        }
     }
 
     /// Writes what is pending now.

@@ -106,8 +106,9 @@ pub trait Source {
 }
 
 /// Which source the user picked, with its own options. This is what the search
-/// form produces and what a deep link fills.
-#[derive(Clone, Debug, PartialEq)]
+/// form produces and what a deep link fills, and what a collection keeps so
+/// that it can be resumed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum SourceChoice {
     /// The local demo source's `/api/search` at `api` (its base URL).
     Local { api: String, query: String },

@@ -28,7 +28,8 @@ const MAX_PAGE: u64 = 20;
 /// Openverse's search filters. Each is the API's own parameter value (e.g.
 /// `license_type = "commercial"`, `license = "by,by-sa"`, `extension = "jpg"`,
 /// `size = "large"`, `aspect_ratio = "wide"`); empty means unset.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Filters {
     pub license_type: String,
     pub license: String,
