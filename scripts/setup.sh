@@ -28,10 +28,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION
 fi
 
 if [ "$what" = test ]; then
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    echo "setup: installing Debian's chromium and chromium-driver"
+  # unzip: the export tests check exported ZIPs with `unzip -t`, as a user would.
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/unzip ]; then
+    echo "setup: installing Debian's chromium, chromium-driver and unzip"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver unzip >/dev/null
   fi
   if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "setup: installing npm packages (package-lock.json)"

@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod candidate;
 pub mod deep_link;
+pub mod export;
 pub mod hosts;
 pub mod image_check;
 pub mod ledger;

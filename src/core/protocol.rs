@@ -25,6 +25,30 @@ pub enum ToWorker {
         sha256: String,
         thumb_px: u32,
     },
+    /// Write a ZIP: these stored originals (stored as they are) and these
+    /// text files (deflated), streamed back in chunks.
+    Export {
+        job: u32,
+        images: Vec<ExportImage>,
+        texts: Vec<(String, String)>,
+    },
+    /// Read a ZIP made by an export (the file travels beside the message)
+    /// into collection `collection`: originals into storage, records into
+    /// the database.
+    Import {
+        job: u32,
+        collection: u32,
+        thumb_px: u32,
+    },
+    /// Stop an export or import now.
+    CancelJob { job: u32 },
+}
+
+/// One image of an export: where it goes in the ZIP, and its stored original.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportImage {
+    pub path: String,
+    pub sha256: String,
 }
 
 /// A batch of candidates for one worker.
@@ -145,6 +169,17 @@ pub enum FromWorker {
     /// memory size. A page cannot read a worker's CPU time; this is the
     /// honest figure it can have.
     Busy { busy_ms: f64, wasm_bytes: u64 },
+    /// The next bytes of an export's ZIP (beside the message), and how far
+    /// it is: `done` of `total` images written.
+    ExportChunk { job: u32, done: u32, total: u32 },
+    /// How far an import is: `done` of `total` rows read.
+    JobProgress { job: u32, done: u32, total: u32 },
+    /// An export or import ended: how many images it wrote or read, or why
+    /// it stopped (a sentence).
+    JobEnded {
+        job: u32,
+        result: Result<u32, String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -20,6 +20,7 @@ use crate::core::record::{CollectionRecord, ResumePoint};
 use crate::core::settings::Settings;
 use crate::core::source::{endpoints, SourceChoice};
 use crate::ui::batch::FrameBatch;
+use crate::ui::collection_bar::CollectionBar;
 use crate::ui::detail::Detail;
 use crate::ui::gallery::{About, Gallery, GalleryItem, ItemKind};
 use crate::ui::perf_panel::{self, PerfPanel};
@@ -28,6 +29,7 @@ use crate::ui::settings_dialog::{load_settings, SettingsDialog};
 use crate::ui::status::StatusPanel;
 use crate::ui::thumbs;
 use crate::web::collector::{self, CollectionHandle, Phase, Report};
+use crate::web::jobs;
 use crate::web::sampler::{self, Sampler};
 use crate::web::store::{self, RecordWriter};
 use crate::web::worker_bridge::{PoolEvent, WorkerPool};
@@ -286,6 +288,7 @@ pub fn App() -> impl IntoView {
     // other collection uses), empty the cache, and stop the workers so their
     // memory is freed.
     let clear = {
+        let current = current.clone();
         let db = db.clone();
         let active = active.clone();
         let pool = pool.clone();
@@ -312,6 +315,101 @@ pub fn App() -> impl IntoView {
             }
         }
     };
+    // Export and import (a worker writes and reads the ZIP).
+    let shown_collection = {
+        let db = db.clone();
+        let active = active.clone();
+        move || {
+            let db = db.borrow().clone()?;
+            let id = active.get();
+            (id != 0).then_some((db, id))
+        }
+    };
+    let export = {
+        let pool = pool.clone();
+        let shown = shown_collection.clone();
+        move |zip: bool| {
+            let Some((db, id)) = shown() else { return };
+            let pool = pool.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let Some(c) = store::load_collections(&db)
+                    .await
+                    .ok()
+                    .and_then(|all| all.into_iter().find(|c| c.id == id))
+                else {
+                    return;
+                };
+                let said = if zip {
+                    jobs::export_zip(&pool, &db, &c).await.map(|n| {
+                        format!("Exported “{}” as a ZIP: {n} images, with manifest.jsonl, manifest.csv and ATTRIBUTION.md.", c.name)
+                    })
+                } else {
+                    jobs::export_urls(&db, &c)
+                        .await
+                        .map(|()| format!("Exported the URLs of “{}” as url,caption CSV.", c.name))
+                };
+                let line =
+                    said.unwrap_or_else(|e| format!("The export of “{}” stopped: {e}.", c.name));
+                view.notices.update(|n| n.push(line));
+            });
+        }
+    };
+    let import = {
+        let pool = pool.clone();
+        let db = db.clone();
+        let next_id = next_id.clone();
+        let active = active.clone();
+        let current = current.clone();
+        move |file: web_sys::File| {
+            let Some(db) = db.borrow().clone() else {
+                view.notices.update(|n| {
+                    n.push(
+                        "Importing needs the browser's storage, which is not available here."
+                            .into(),
+                    )
+                });
+                return;
+            };
+            if let Some(old) = current.borrow_mut().take() {
+                old.cancel();
+            }
+            let id = next_id.get();
+            next_id.set(id + 1);
+            let name = file.name();
+            let record = CollectionRecord {
+                id,
+                name: name.trim_end_matches(".zip").to_string(),
+                provider: "import".into(),
+                created_unix_ms: js_sys::Date::now(),
+                state: "done".into(),
+                ..CollectionRecord::default()
+            };
+            thumbs::clear();
+            active.set(id);
+            resumable.set(None);
+            view.items.set(Vec::new());
+            view.counts.set(Counts::default());
+            view.phase.set(None);
+            view.notices.set(Vec::new());
+            let pool = pool.clone();
+            let thumb_px = settings.with_untracked(|s| s.thumb_px);
+            wasm_bindgen_futures::spawn_local(async move {
+                match jobs::import_zip(&pool, &db, file, &record, thumb_px).await {
+                    Ok(n) => {
+                        restore(view, &db, &record).await;
+                        view.notices
+                            .update(|v| v.push(format!("Imported {name}: {n} images.")));
+                    }
+                    Err(e) => view
+                        .notices
+                        .update(|v| v.push(format!("{name} could not be imported: {e}."))),
+                }
+            });
+        }
+    };
+    let export = StoredValue::new_local(Rc::new(export) as Rc<dyn Fn(bool)>);
+    let import = StoredValue::new_local(Rc::new(import) as Rc<dyn Fn(web_sys::File)>);
+
     // Page-thread state (Rc) lives in local stored values; the callbacks that
     // Leptos hands around only carry their (Copy) handles.
     let collect = StoredValue::new_local(Rc::new(collect) as Rc<dyn Fn()>);
@@ -351,6 +449,10 @@ pub fn App() -> impl IntoView {
     let on_open = Callback::new(move |item: GalleryItem| detail.set(Some(item)));
     let on_collect = Callback::new(move |()| collect.get_value()());
     let on_resume = Callback::new(move |()| resume.get_value()());
+    let on_export_zip = Callback::new(move |()| export.get_value()(true));
+    let on_export_urls = Callback::new(move |()| export.get_value()(false));
+    let on_import = Callback::new(move |file: web_sys::File| import.get_value()(file));
+    let has_collection = Signal::derive(move || view.counts.with(|c| c.seen > 0));
     let can_resume = Signal::derive(move || resumable.with(Option::is_some));
     let on_cancel = Callback::new(move |()| cancel.get_value()());
     let on_clear = Callback::new(move |()| clear.get_value()());
@@ -373,6 +475,8 @@ pub fn App() -> impl IntoView {
             <SearchForm form=form ready=ready.into() running=running on_collect=on_collect on_cancel=on_cancel
                 on_clear=on_clear can_resume=can_resume on_resume=on_resume error=form_error />
             <StatusPanel view=view />
+            <CollectionBar has_collection=has_collection on_export_zip=on_export_zip
+                on_export_urls=on_export_urls on_import=on_import />
             <Gallery items=view.items on_open=on_open />
             <Detail open=detail />
         </main>
@@ -409,9 +513,18 @@ fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHan
                     msg: FromWorker::Busy { busy_ms, .. },
                     ..
                 } => perf_panel::worker_busy(worker, busy_ms),
+                PoolEvent::Message {
+                    msg:
+                        msg @ (FromWorker::ExportChunk { .. }
+                        | FromWorker::JobProgress { .. }
+                        | FromWorker::JobEnded { .. }),
+                    pixels,
+                    ..
+                } => jobs::on_message(msg, pixels),
                 other => {
                     if let PoolEvent::Crashed { worker, reason } = &other {
                         perf_panel::alert(format!("worker {} stopped: {reason}", worker + 1));
+                        jobs::worker_crashed(*worker, reason);
                     }
                     if let Some(handle) = current.borrow().as_ref() {
                         handle.pool_event(other);

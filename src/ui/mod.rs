@@ -7,6 +7,7 @@
 pub mod app;
 pub mod batch;
 pub mod charts;
+pub mod collection_bar;
 pub mod detail;
 pub mod gallery;
 pub mod perf_panel;

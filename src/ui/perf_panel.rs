@@ -606,6 +606,8 @@ fn eta_text(remaining: u64, rate_per_s: f64) -> String {
 enum Operation {
     Collection,
     Remakes,
+    /// An export or import ("Export", "Import").
+    Job(&'static str),
 }
 
 impl Operation {
@@ -613,6 +615,7 @@ impl Operation {
         match self {
             Operation::Collection => "Collection",
             Operation::Remakes => "Thumbnails made again",
+            Operation::Job(label) => label,
         }
     }
 
@@ -620,16 +623,19 @@ impl Operation {
         match self {
             Operation::Collection => "op-cancel-collection",
             Operation::Remakes => "op-cancel-remakes",
+            Operation::Job(_) => "op-cancel-job",
         }
     }
 }
 
 /// What is under way, each with its own bar, ETA and Cancel: the
-/// collection, and a batch of thumbnails being made again from the stored
-/// originals. Refreshed once a second.
+/// collection, a batch of thumbnails being made again from the stored
+/// originals, and an export or import. Refreshed once a second and as a
+/// job moves.
 #[component]
 fn Operations(view: View, on_cancel: Callback<()>) -> impl IntoView {
     let second = SECOND.with(Clone::clone);
+    let job = crate::web::jobs::progress();
     let rows = move || {
         second.track();
         view.phase.track();
@@ -666,6 +672,21 @@ fn Operations(view: View, on_cancel: Callback<()>) -> impl IntoView {
                 eta_text(b.total - b.done, rate),
             ));
         }
+        if let Some(j) = job.get() {
+            let seconds = (crate::web::now_ms() - j.started_ms) / 1000.0;
+            let rate = if seconds > 0.0 {
+                j.done as f64 / seconds
+            } else {
+                0.0
+            };
+            let left = j.total.saturating_sub(j.done) as u64;
+            rows.push((
+                Operation::Job(j.label),
+                j.done as u64,
+                j.total as u64,
+                eta_text(left, rate),
+            ));
+        }
         if rows.is_empty() {
             return view! { <li class="idle">"Nothing under way."</li> }.into_any();
         }
@@ -683,6 +704,7 @@ fn Operations(view: View, on_cancel: Callback<()>) -> impl IntoView {
                             on:click=move |_| match op {
                                 Operation::Collection => on_cancel.run(()),
                                 Operation::Remakes => thumbs::cancel_remakes(),
+                                Operation::Job(_) => crate::web::jobs::cancel(),
                             }>"Cancel"</button>
                     </li>
                 }

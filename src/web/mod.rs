@@ -2,15 +2,19 @@
 //!
 //! - page side: [`worker_bridge`] (the one place that talks to workers),
 //!   [`collector`] (drives a collection), [`source_fetch`] (provider requests),
-//!   [`sampler`] (memory readings and pressure levels);
+//!   [`sampler`] (memory readings and pressure levels), [`jobs`] (export and
+//!   import: what goes in, progress, the saved file);
 //! - both: [`store`] (originals in Cache Storage, records in IndexedDB);
 //! - worker side: [`worker`] (the worker's entry and job runner),
+//!   [`archive`] (ZIP export and import),
 //!   [`download`] (fetch with AbortSignal and deadlines) and [`browser_decode`]
 //!   (thumbnails by `createImageBitmap`).
 
+pub mod archive;
 pub mod browser_decode;
 pub mod collector;
 pub mod download;
+pub mod jobs;
 pub mod sampler;
 pub mod source_fetch;
 pub mod store;

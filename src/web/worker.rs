@@ -27,6 +27,7 @@ use crate::core::protocol::{
 use crate::core::record::ItemRecord;
 use crate::core::retry::{Decision, RetryPolicy};
 use crate::core::thumbnail::make_thumbnail;
+use crate::web::archive;
 use crate::web::browser_decode;
 use crate::web::download::{fetch_once, AttemptError};
 use crate::web::store::{get_original, open_db, put_items, put_original, StoreError};
@@ -68,8 +69,19 @@ fn scope() -> DedicatedWorkerGlobalScope {
 pub fn start() {
     std::panic::set_hook(Box::new(console_error_panic_hook::hook));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
-        let Some(text) = event.data().as_string() else {
-            return;
+        // A message is JSON text, or {msg, file} when a file comes with it.
+        let data = event.data();
+        let (text, file) = match data.as_string() {
+            Some(text) => (text, None),
+            None => (
+                js_sys::Reflect::get(&data, &"msg".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .unwrap_or_default(),
+                js_sys::Reflect::get(&data, &"file".into())
+                    .ok()
+                    .and_then(archive::as_blob),
+            ),
         };
         match protocol::decode::<ToWorker>(&text) {
             Ok(ToWorker::Chunk(chunk)) => wasm_bindgen_futures::spawn_local(run_chunk(chunk)),
@@ -80,6 +92,26 @@ pub fn start() {
                 sha256,
                 thumb_px,
             }) => wasm_bindgen_futures::spawn_local(remake(key, sha256, thumb_px)),
+            Ok(ToWorker::Export { job, images, texts }) => {
+                wasm_bindgen_futures::spawn_local(archive::export(job, images, texts))
+            }
+            Ok(ToWorker::Import {
+                job,
+                collection,
+                thumb_px,
+            }) => match file {
+                Some(file) => wasm_bindgen_futures::spawn_local(archive::import(
+                    job, collection, thumb_px, file,
+                )),
+                None => post(
+                    &FromWorker::JobEnded {
+                        job,
+                        result: Err("no file came with it".into()),
+                    },
+                    None,
+                ),
+            },
+            Ok(ToWorker::CancelJob { job }) => archive::cancel(job),
             Err(e) => web_sys::console::error_1(&e.into()),
         }
     });
@@ -88,7 +120,8 @@ pub fn start() {
     post(&FromWorker::Ready, None);
 }
 
-fn post(msg: &FromWorker, pixels: Option<js_sys::ArrayBuffer>) {
+/// Posts a message to the page, with a buffer beside it (transferred).
+pub(crate) fn post(msg: &FromWorker, pixels: Option<js_sys::ArrayBuffer>) {
     let envelope = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&envelope, &"msg".into(), &protocol::encode(msg).into());
     let result = match pixels {
@@ -228,18 +261,12 @@ async fn run_item(chunk: &Chunk, item: &JobItem) {
 /// or a closed tab never leaves a stored original without its record. (The
 /// page writes the record too, later, with what only it knows: a duplicate.)
 async fn keep_record(collection: u32, item: &JobItem, collected: &Collected) {
-    let db = match DB.with_borrow(Clone::clone) {
-        Some(db) => db,
-        None => match open_db().await {
-            Ok(db) => {
-                DB.set(Some(db.clone()));
-                db
-            }
-            Err(e) => {
-                web_sys::console::warn_1(&format!("records are not kept: {e}").into());
-                return;
-            }
-        },
+    let db = match records_db().await {
+        Ok(db) => db,
+        Err(e) => {
+            web_sys::console::warn_1(&format!("records are not kept: {e}").into());
+            return;
+        }
     };
     let record = ItemRecord::new(
         collection,
@@ -251,6 +278,16 @@ async fn keep_record(collection: u32, item: &JobItem, collected: &Collected) {
     if let Err(e) = put_items(&db, &[record]).await {
         web_sys::console::warn_1(&format!("a record could not be saved: {e}").into());
     }
+}
+
+/// The records database, opened once per worker.
+pub(crate) async fn records_db() -> Result<IdbDatabase, StoreError> {
+    if let Some(db) = DB.with_borrow(Clone::clone) {
+        return Ok(db);
+    }
+    let db = open_db().await?;
+    DB.set(Some(db.clone()));
+    Ok(db)
 }
 
 /// Downloads, checks and thumbnails one item, retrying as the policy says.

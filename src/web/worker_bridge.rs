@@ -34,7 +34,7 @@ struct PoolWorker {
     worker: Worker,
     ready: bool,
     /// Messages waiting for `Ready`.
-    waiting: Vec<String>,
+    waiting: Vec<(String, Option<JsValue>)>,
     // Kept alive as long as the worker.
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -105,15 +105,21 @@ impl WorkerPool {
 
     /// Sends a message to one worker (queued until it is ready).
     pub fn send(&self, worker: usize, msg: &ToWorker) {
+        self.send_with(worker, msg, None);
+    }
+
+    /// Sends a message with a file beside it (structured-cloned: a `File`
+    /// is a handle, its bytes are not copied).
+    pub fn send_with(&self, worker: usize, msg: &ToWorker, file: Option<JsValue>) {
         let text = protocol::encode(msg);
         let mut inner = self.inner.borrow_mut();
         let Some(w) = inner.workers.get_mut(worker) else {
             return;
         };
         if w.ready {
-            post(&w.worker, &text);
+            post(&w.worker, &text, file.as_ref());
         } else {
-            w.waiting.push(text);
+            w.waiting.push((text, file));
         }
     }
 
@@ -154,8 +160,8 @@ impl WorkerPool {
                 let mut inner = inner.borrow_mut();
                 if let Some(w) = inner.workers.get_mut(index) {
                     w.ready = true;
-                    for text in std::mem::take(&mut w.waiting) {
-                        post(&w.worker, &text);
+                    for (text, file) in std::mem::take(&mut w.waiting) {
+                        post(&w.worker, &text, file.as_ref());
                     }
                 }
                 return;
@@ -201,8 +207,17 @@ fn emit(inner: &Rc<RefCell<Inner>>, event: PoolEvent) {
     }
 }
 
-fn post(worker: &Worker, text: &str) {
-    if let Err(e) = worker.post_message(&JsValue::from_str(text)) {
+fn post(worker: &Worker, text: &str, file: Option<&JsValue>) {
+    let message = match file {
+        None => JsValue::from_str(text),
+        Some(file) => {
+            let envelope = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&envelope, &"msg".into(), &text.into());
+            let _ = js_sys::Reflect::set(&envelope, &"file".into(), file);
+            envelope.into()
+        }
+    };
+    if let Err(e) = worker.post_message(&message) {
         web_sys::console::error_2(&"a message to a worker could not be posted".into(), &e);
     }
 }
