@@ -21,6 +21,7 @@ use crate::core::settings::Settings;
 use crate::core::source::{endpoints, SourceChoice};
 use crate::ui::batch::FrameBatch;
 use crate::ui::collection_bar::CollectionBar;
+use crate::ui::collections::Collections;
 use crate::ui::detail::Detail;
 use crate::ui::gallery::{About, Gallery, GalleryItem, ItemKind};
 use crate::ui::perf_panel::{self, PerfPanel};
@@ -47,6 +48,8 @@ pub struct View {
     /// waits for memory.
     pub pressure: RwSignal<PressureLevel>,
     pub banner: RwSignal<Option<String>>,
+    /// Bumped when the running collection's record says how it ended.
+    pub saved: RwSignal<u64>,
 }
 
 #[component]
@@ -75,6 +78,7 @@ pub fn App() -> impl IntoView {
         notices: RwSignal::new(Vec::new()),
         pressure: RwSignal::new(PressureLevel::Normal),
         banner: RwSignal::new(None),
+        saved: RwSignal::new(0),
     };
     let pool = WorkerPool::default();
     let current: Rc<RefCell<Option<CollectionHandle>>> = Rc::new(RefCell::new(None));
@@ -83,7 +87,29 @@ pub fn App() -> impl IntoView {
     let next_id = Rc::new(Cell::new(1u32));
     // The collection whose reports the page shows; a replaced one's late
     // reports are dropped.
-    let active = Rc::new(Cell::new(0u32));
+    let active = RwSignal::new(0u32);
+    // The stored collections, as the list shows them.
+    let collections = RwSignal::new(Vec::<CollectionRecord>::new());
+    let refresh: Rc<dyn Fn()> = {
+        let db = db.clone();
+        Rc::new(move || {
+            let Some(db) = db.borrow().clone() else {
+                return;
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(all) = store::load_collections(&db).await {
+                    collections.set(all);
+                }
+            });
+        })
+    };
+    {
+        let refresh = refresh.clone();
+        Effect::new(move |_| {
+            view.saved.track();
+            refresh();
+        });
+    }
     let form_error = RwSignal::new(String::new());
     let ready = RwSignal::new(false);
     // The shown collection, when it was interrupted and can be resumed.
@@ -141,7 +167,6 @@ pub fn App() -> impl IntoView {
         let current = current.clone();
         let pool = pool.clone();
         let records = records.clone();
-        let active = active.clone();
         Rc::new(move |id, choice, s, resume| {
             if let Some(old) = current.borrow_mut().take() {
                 old.cancel();
@@ -150,9 +175,8 @@ pub fn App() -> impl IntoView {
             view.expected.set(s.max_images);
             active.set(id);
             let found = RefCell::new(HashMap::new());
-            let active = active.clone();
             let batch = FrameBatch::new(move |reports| {
-                if active.get() == id {
+                if active.get_untracked() == id {
                     apply(view, id, &mut found.borrow_mut(), reports);
                 }
             });
@@ -170,6 +194,7 @@ pub fn App() -> impl IntoView {
         let db = db.clone();
         let next_id = next_id.clone();
         let launch = launch.clone();
+        let refresh = refresh.clone();
         move || {
             let choice = match form.choice() {
                 Ok(c) => c,
@@ -206,10 +231,12 @@ pub fn App() -> impl IntoView {
                     settings: Some(s.clone()),
                     state: "collecting".into(),
                 };
+                let refresh = refresh.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(e) = store::put_collection(&db, &record).await {
                         web_sys::console::error_1(&e.to_string().into());
                     }
+                    refresh();
                 });
             }
             launch(id, choice, s, None);
@@ -290,13 +317,14 @@ pub fn App() -> impl IntoView {
     let clear = {
         let current = current.clone();
         let db = db.clone();
-        let active = active.clone();
+        let refresh = refresh.clone();
         let pool = pool.clone();
         move || {
             if let Some(old) = current.borrow_mut().take() {
                 old.cancel();
             }
-            let shown = active.replace(0);
+            let shown = active.get_untracked();
+            active.set(0);
             thumbs::clear();
             pool.stop();
             sampler::forget_workers();
@@ -305,12 +333,14 @@ pub fn App() -> impl IntoView {
             view.phase.set(None);
             view.notices.set(Vec::new());
             if let (Some(db), true) = (db.borrow().clone(), shown != 0) {
+                let refresh = refresh.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(e) = store::forget_collection(&db, shown).await {
                         view.notices.update(|n| {
                             n.push(format!("The collection could not be deleted: {e}."))
                         });
                     }
+                    refresh();
                 });
             }
         }
@@ -318,10 +348,9 @@ pub fn App() -> impl IntoView {
     // Export and import (a worker writes and reads the ZIP).
     let shown_collection = {
         let db = db.clone();
-        let active = active.clone();
         move || {
             let db = db.borrow().clone()?;
-            let id = active.get();
+            let id = active.get_untracked();
             (id != 0).then_some((db, id))
         }
     };
@@ -358,8 +387,8 @@ pub fn App() -> impl IntoView {
         let pool = pool.clone();
         let db = db.clone();
         let next_id = next_id.clone();
-        let active = active.clone();
         let current = current.clone();
+        let refresh = refresh.clone();
         move |file: web_sys::File| {
             let Some(db) = db.borrow().clone() else {
                 view.notices.update(|n| {
@@ -393,8 +422,11 @@ pub fn App() -> impl IntoView {
             view.notices.set(Vec::new());
             let pool = pool.clone();
             let thumb_px = settings.with_untracked(|s| s.thumb_px);
+            let refresh = refresh.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match jobs::import_zip(&pool, &db, file, &record, thumb_px).await {
+                let imported = jobs::import_zip(&pool, &db, file, &record, thumb_px).await;
+                refresh();
+                match imported {
                     Ok(n) => {
                         restore(view, &db, &record).await;
                         view.notices
@@ -416,6 +448,85 @@ pub fn App() -> impl IntoView {
     let resume = StoredValue::new_local(Rc::new(resume) as Rc<dyn Fn()>);
     let cancel = StoredValue::new_local(Rc::new(cancel) as Rc<dyn Fn()>);
     let clear = StoredValue::new_local(Rc::new(clear) as Rc<dyn Fn()>);
+    // The collections list: open one (a running collection is cancelled,
+    // as Collect would), rename one, delete one (Clear, if it is shown).
+    let open_collection = {
+        let db = db.clone();
+        let current = current.clone();
+        move |id: u32| {
+            let Some(db) = db.borrow().clone() else {
+                return;
+            };
+            let Some(record) =
+                collections.with_untracked(|all| all.iter().find(|c| c.id == id).cloned())
+            else {
+                return;
+            };
+            if let Some(old) = current.borrow_mut().take() {
+                old.cancel();
+            }
+            thumbs::clear();
+            active.set(id);
+            view.phase.set(None);
+            view.notices.set(Vec::new());
+            resumable.set(record.can_resume().then(|| record.clone()));
+            wasm_bindgen_futures::spawn_local(async move {
+                restore(view, &db, &record).await;
+            });
+        }
+    };
+    let rename_collection = {
+        let db = db.clone();
+        let refresh = refresh.clone();
+        move |(id, name): (u32, String)| {
+            let name = name.trim().to_string();
+            let Some(db) = db.borrow().clone() else {
+                return;
+            };
+            let Some(mut record) =
+                collections.with_untracked(|all| all.iter().find(|c| c.id == id).cloned())
+            else {
+                return;
+            };
+            if name.is_empty() || name == record.name {
+                return;
+            }
+            record.name = name;
+            let refresh = refresh.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = store::put_collection(&db, &record).await {
+                    view.notices
+                        .update(|n| n.push(format!("The collection could not be renamed: {e}.")));
+                }
+                refresh();
+            });
+        }
+    };
+    let delete_collection = {
+        let db = db.clone();
+        let refresh = refresh.clone();
+        move |id: u32| {
+            if active.get_untracked() == id {
+                clear.get_value()();
+                return;
+            }
+            let Some(db) = db.borrow().clone() else {
+                return;
+            };
+            let refresh = refresh.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = store::forget_collection(&db, id).await {
+                    view.notices
+                        .update(|n| n.push(format!("The collection could not be deleted: {e}.")));
+                }
+                refresh();
+            });
+        }
+    };
+    let open_collection = StoredValue::new_local(Rc::new(open_collection) as Rc<dyn Fn(u32)>);
+    let rename_collection =
+        StoredValue::new_local(Rc::new(rename_collection) as Rc<dyn Fn((u32, String))>);
+    let delete_collection = StoredValue::new_local(Rc::new(delete_collection) as Rc<dyn Fn(u32)>);
 
     // Open the store, show the last collection, then start if the link says so.
     wasm_bindgen_futures::spawn_local(async move {
@@ -434,6 +545,7 @@ pub fn App() -> impl IntoView {
                     }
                 }
                 *db.borrow_mut() = Some(opened);
+                refresh();
             }
             Err(e) => view
                 .notices
@@ -453,6 +565,10 @@ pub fn App() -> impl IntoView {
     let on_export_urls = Callback::new(move |()| export.get_value()(false));
     let on_import = Callback::new(move |file: web_sys::File| import.get_value()(file));
     let has_collection = Signal::derive(move || view.counts.with(|c| c.seen > 0));
+    let on_open_collection = Callback::new(move |id: u32| open_collection.get_value()(id));
+    let on_rename_collection =
+        Callback::new(move |r: (u32, String)| rename_collection.get_value()(r));
+    let on_delete_collection = Callback::new(move |id: u32| delete_collection.get_value()(id));
     let can_resume = Signal::derive(move || resumable.with(Option::is_some));
     let on_cancel = Callback::new(move |()| cancel.get_value()());
     let on_clear = Callback::new(move |()| clear.get_value()());
@@ -477,6 +593,8 @@ pub fn App() -> impl IntoView {
             <StatusPanel view=view />
             <CollectionBar has_collection=has_collection on_export_zip=on_export_zip
                 on_export_urls=on_export_urls on_import=on_import />
+            <Collections list=collections active=active phase=view.phase on_open=on_open_collection
+                on_rename=on_rename_collection on_delete=on_delete_collection />
             <Gallery items=view.items on_open=on_open />
             <Detail open=detail />
         </main>
@@ -684,6 +802,7 @@ fn apply(
             }
             Report::Counts(c) => view.counts.set(c),
             Report::Phase(p) => view.phase.set(Some(p)),
+            Report::Saved => view.saved.update(|n| *n += 1),
             Report::Notice(n) => view.notices.update(|v| {
                 v.push(n);
                 let excess = v.len().saturating_sub(20);

@@ -8,6 +8,7 @@ pub mod app;
 pub mod batch;
 pub mod charts;
 pub mod collection_bar;
+pub mod collections;
 pub mod detail;
 pub mod gallery;
 pub mod perf_panel;

@@ -76,6 +76,8 @@ pub enum Report {
     /// How many candidates the collection will have, as far as is known.
     Expected(u32),
     Phase(Phase),
+    /// The collection's record now says how it ended.
+    Saved,
     /// A sentence about the collection (a skipped list line, ...).
     Notice(String),
     /// A sentence worth an alert as well as a notice (a host backed off).
@@ -814,9 +816,11 @@ impl Run {
         self.ended = true;
         let records = self.records.clone();
         let (id, state) = (self.id, phase.word());
+        let report = self.report.clone();
         wasm_bindgen_futures::spawn_local(async move {
             records.flush().await;
             records.collection_ended(id, state).await;
+            report(Report::Saved);
         });
         self.counts();
         (self.report)(Report::Phase(phase));
