@@ -128,6 +128,7 @@ pub fn App() -> impl IntoView {
     });
     perf_panel::configure(pool.clone());
     route_pool_events(&pool, current.clone());
+    watch_network(view, current.clone());
     let sampler = {
         let current = current.clone();
         let (warning, critical) = settings.with_untracked(|s| (s.warning_mb, s.critical_mb));
@@ -598,6 +599,31 @@ pub fn App() -> impl IntoView {
             <Gallery items=view.items on_open=on_open />
             <Detail open=detail />
         </main>
+    }
+}
+
+/// Offline, intake waits behind a banner (what is in flight retries as
+/// usual); back online, it goes on.
+fn watch_network(view: View, current: Rc<RefCell<Option<CollectionHandle>>>) {
+    const OFFLINE: &str =
+        "The network is gone: collecting waits until it is back (what was collected is kept).";
+    let tell = move |online: bool| {
+        if online {
+            if view.banner.get_untracked().as_deref() == Some(OFFLINE) {
+                view.banner.set(None);
+            }
+        } else {
+            view.banner.set(Some(OFFLINE.into()));
+        }
+        if let Some(handle) = current.borrow().as_ref() {
+            handle.network(online);
+        }
+    };
+    let tell = Rc::new(tell);
+    for (name, online) in [("offline", false), ("online", true)] {
+        let tell = tell.clone();
+        let listener = window_event_listener_untyped(name, move |_| tell(online));
+        std::mem::forget(listener); // lives as long as the page
     }
 }
 

@@ -19,7 +19,7 @@ use web_sys::AbortController;
 use crate::core::candidate::Candidate;
 use crate::core::hosts::{host_of, pool_size, share};
 use crate::core::image_check::filter_size;
-use crate::core::ledger::{Counts, Ledger, Settled};
+use crate::core::ledger::{Counts, ItemState, Ledger, Settled};
 use crate::core::plan::ChunkPlanner;
 use crate::core::pressure::PressureLevel;
 use crate::core::protocol::{
@@ -109,6 +109,8 @@ enum Event {
     Pressure(PressureLevel),
     /// The user paused (true) or resumed (false) intake.
     UserPause(bool),
+    /// The browser went offline (false) or back online (true).
+    Network(bool),
     /// A second passed: time to report the figures.
     Tick,
 }
@@ -133,6 +135,12 @@ impl CollectionHandle {
     /// is handed to workers, what is in flight finishes.
     pub fn set_paused(&self, paused: bool) {
         let _ = self.events.unbounded_send(Event::UserPause(paused));
+    }
+
+    /// The browser went offline (`false`) or is back online (`true`):
+    /// intake waits while offline; what is in flight retries as usual.
+    pub fn network(&self, online: bool) {
+        let _ = self.events.unbounded_send(Event::Network(online));
     }
 
     /// Something the worker pool said (the page routes them here).
@@ -224,6 +232,10 @@ struct Run {
     resumed: HashSet<String>,
     /// Their counts, added to the ledger's.
     earlier: Counts,
+    /// How many times each item was in hand when a worker stopped.
+    crashes: HashMap<u32, u32>,
+    /// Intake waits: the browser is offline.
+    offline: bool,
     /// Persistent storage was asked for (once the collection passed
     /// [`PERSIST_AFTER`] images).
     persist_asked: bool,
@@ -284,6 +296,8 @@ impl Run {
             in_hand: HashMap::new(),
             collected_bytes: 0,
             persist_asked: false,
+            crashes: HashMap::new(),
+            offline: false,
             resumed: HashSet::new(),
             earlier: Counts::default(),
         }
@@ -311,6 +325,7 @@ impl Run {
                 Event::Pool(e) => self.pool_event(e),
                 Event::Pressure(level) => self.pressure(level),
                 Event::UserPause(paused) => self.user_pause(paused),
+                Event::Network(online) => self.network(online),
                 Event::Tick => self.figures(),
             }
         }
@@ -358,7 +373,13 @@ impl Run {
     }
 
     fn intake_paused(&self) -> bool {
-        self.paused || self.user_paused
+        self.paused || self.user_paused || self.offline
+    }
+
+    fn network(&mut self, online: bool) {
+        let before = self.intake_paused();
+        self.offline = !online;
+        self.pause_changed(before);
     }
 
     fn pressure(&mut self, level: PressureLevel) {
@@ -423,7 +444,18 @@ impl Run {
             if self.busy[worker].is_some() || self.queue.is_empty() {
                 continue;
             }
-            let n = self.planner.size().min(self.queue.len());
+            // An item that was in hand when a worker stopped runs alone, so a
+            // second stop points at it and at nothing else.
+            let suspect = |item: &JobItem| self.crashes.contains_key(&item.id);
+            let n = if self.queue.front().is_some_and(suspect) {
+                1
+            } else {
+                self.queue
+                    .iter()
+                    .take(self.planner.size())
+                    .take_while(|i| !suspect(i))
+                    .count()
+            };
             let items: Vec<JobItem> = self.queue.drain(..n).collect();
             for item in &items {
                 self.ledger.start(item.id);
@@ -666,9 +698,41 @@ impl Run {
                 _ => {}
             },
             PoolEvent::Crashed { worker, reason } => {
+                // The pool has started a new worker in its place. What the
+                // dead one held and had not reported goes back to the queue,
+                // once: an item in hand at two crashes fails, so one bad
+                // file cannot stop a collection.
                 if let Some(Some((_, ids))) = self.busy.get_mut(worker).map(Option::take) {
+                    let mut again = Vec::new();
                     for id in ids {
-                        self.settle(id, Settled::Failed(reason.clone()), None, None);
+                        if !matches!(self.ledger.state(id), Some(ItemState::InFlight)) {
+                            continue;
+                        }
+                        self.in_hand.remove(&id);
+                        let crashes = self.crashes.entry(id).or_insert(0);
+                        *crashes += 1;
+                        let item = self.candidates.get(&id).and_then(|c| {
+                            let url = normalize(&c.url).ok()?;
+                            Some(JobItem {
+                                id,
+                                url,
+                                candidate: (**c).clone(),
+                            })
+                        });
+                        match item {
+                            Some(item) if *crashes < 2 && self.ledger.requeue(id) => again.push(item),
+                            _ => self.settle(
+                                id,
+                                Settled::Failed(format!(
+                                    "it was in hand each time a worker stopped ({reason}); it is left out so the rest can go on"
+                                )),
+                                None,
+                                None,
+                            ),
+                        }
+                    }
+                    for item in again.into_iter().rev() {
+                        self.queue.push_front(item);
                     }
                 }
                 self.pump();

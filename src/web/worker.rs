@@ -332,11 +332,27 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_
             }
         });
         let failure = match result {
-            Ok(bytes) => return finish(bytes, chunk, attempts).await,
+            Ok(bytes) => {
+                // Test hook (debug builds only): a worker that panics mid-chunk.
+                #[cfg(debug_assertions)]
+                if item.url.contains("collector-test-panic") {
+                    panic!("test hook: a worker panics mid-chunk");
+                }
+                return finish(bytes, chunk, attempts).await;
+            }
             Err(AttemptError::Cancelled) => return (Outcome::Cancelled, attempts, None),
             Err(AttemptError::Refused(r)) => return (refusal(r), attempts, None),
             Err(AttemptError::Failure(f)) => f,
         };
+        if !online() {
+            // The network is gone, not the host: this attempt does not
+            // count, and the next waits until the browser is back online.
+            attempts -= 1;
+            while !online() && !is_cancelled(chunk.collection) {
+                TimeoutFuture::new(250).await;
+            }
+            continue;
+        }
         match policy.decide(&failure, attempts - 1, super::jitter()) {
             Decision::GiveUp(reason) => return (Outcome::Failed(reason), attempts, None),
             Decision::RetryIn { ms, pause_host } => {
@@ -494,6 +510,11 @@ fn wasm_bytes() -> u64 {
 }
 
 /// Waits while a host is paused (it answered 429/503 with Retry-After).
+/// Whether the browser says it is online (`navigator.onLine` of the worker).
+fn online() -> bool {
+    scope().navigator().on_line()
+}
+
 async fn wait_for_host(host: &str) {
     loop {
         let until = STATE.with_borrow(|s| s.paused.get(host).copied().unwrap_or(0.0));

@@ -81,6 +81,35 @@ impl WorkerPool {
         Ok(())
     }
 
+    /// Ends worker `index` and starts a new one in its place (it says
+    /// Ready before it gets messages, like any other). A worker that died
+    /// before it was ever ready is not restarted: it would only die again.
+    fn replace(&self, index: usize) {
+        let was_ready = {
+            let mut inner = self.inner.borrow_mut();
+            let Some(old) = inner.workers.get_mut(index) else {
+                return;
+            };
+            old.worker.terminate();
+            // Messages for it wait from now on, for the new worker.
+            std::mem::replace(&mut old.ready, false)
+        };
+        if !was_ready {
+            return;
+        }
+        // The old worker's closures are dropped with it after this handler
+        // returns (it is still running them now): defer the swap.
+        let pool = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(mut fresh) = pool.start_worker(index) {
+                if let Some(slot) = pool.inner.borrow_mut().workers.get_mut(index) {
+                    fresh.waiting = std::mem::take(&mut slot.waiting);
+                    *slot = fresh;
+                }
+            }
+        });
+    }
+
     pub fn len(&self) -> usize {
         self.inner.borrow().workers.len()
     }
@@ -178,9 +207,13 @@ impl WorkerPool {
         let weak = Rc::downgrade(&self.inner);
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
             let Some(inner) = weak.upgrade() else { return };
+            // A worker whose wasm trapped (a panic) is in an unknown state:
+            // it is replaced by a new one, and its work is done again.
             let reason = format!("a worker stopped with an error: {}", event.message());
+            let pool = WorkerPool { inner };
+            pool.replace(index);
             emit(
-                &inner,
+                &pool.inner,
                 PoolEvent::Crashed {
                     worker: index,
                     reason,
