@@ -6,7 +6,7 @@ export TRUNK_OFFLINE := true
 APP_PORT ?= 8080
 SOURCE_PORT ?= 8765
 
-.PHONY: run test setup build source dist bench native-test wasm-test e2e-test clean
+.PHONY: run test setup build source dist bench fuzz native-test wasm-test e2e-test clean
 
 ## make run: build, start the local demo source and the app server, print the URL.
 run: setup build source
@@ -40,6 +40,13 @@ bench:
 	$(MAKE) source dist
 	@[ -x bench/venv/bin/img2dataset ] || { python3 -m venv bench/venv && bench/venv/bin/pip install -q img2dataset==1.47.0; }
 	node bench/run.mjs
+
+## make fuzz: each fuzz target (tests/fuzz.rs: provider responses, sniff and
+## limits, URL lists and CSV) for FUZZ_SECONDS (default 60) on stable Rust
+## with proptest; fails on the first input that panics, and prints it.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release --test fuzz -- --ignored --test-threads=1 --nocapture
 
 ## The local demo source and the static app server (native).
 source:
