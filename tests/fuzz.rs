@@ -55,7 +55,9 @@ where
 
 /// Small real image files in every format the app takes, made here.
 fn real_images() -> Vec<Vec<u8>> {
-    let picture = image::RgbImage::from_fn(24, 16, |x, y| image::Rgb([(x * 10) as u8, (y * 15) as u8, 90]));
+    let picture = image::RgbImage::from_fn(24, 16, |x, y| {
+        image::Rgb([(x * 10) as u8, (y * 15) as u8, 90])
+    });
     let picture = image::DynamicImage::ImageRgb8(picture);
     [
         image::ImageFormat::Png,
@@ -116,14 +118,15 @@ fn choices() -> Vec<SourceChoice> {
 #[test]
 #[ignore = "fuzzing: run by `make fuzz`"]
 fn provider_responses_never_panic() {
-    let answers: Vec<Vec<u8>> = std::fs::read_dir(format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR")))
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-                .map(|e| std::fs::read(e.path()).unwrap_or_default())
-                .collect()
-        })
-        .unwrap_or_default();
+    let answers: Vec<Vec<u8>> =
+        std::fs::read_dir(format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR")))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .map(|e| std::fs::read(e.path()).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default();
     let body = prop_oneof![
         any::<String>().prop_map(String::into_bytes),
         "[\\[\\]{}\":,0-9a-z .-]{0,300}".prop_map(String::into_bytes),
@@ -159,19 +162,23 @@ fn sniff_and_limits_never_panic() {
     if !images.is_empty() {
         strategies.push(prop::sample::select(images).prop_flat_map(mutated).boxed());
     }
-    let checks = (0u32..5_000, 0u64..100_000_000, any::<bool>()).prop_map(|(side, pixels, small)| Checks {
-        max_side: side,
-        max_pixels: pixels,
-        max_bytes: if small { 1_000 } else { 40 << 20 },
-        ..Checks::default()
-    });
+    let checks =
+        (0u32..5_000, 0u64..100_000_000, any::<bool>()).prop_map(|(side, pixels, small)| Checks {
+            max_side: side,
+            max_pixels: pixels,
+            max_bytes: if small { 1_000 } else { 40 << 20 },
+            ..Checks::default()
+        });
     fuzz(
         "sniff and limits",
         (prop::strategy::Union::new(strategies), checks),
         |(bytes, checks)| {
             let _ = sniff(bytes);
             if let Ok(header) = check(bytes, checks) {
-                assert!(header.width > 0 && header.height > 0, "a checked image has a size");
+                assert!(
+                    header.width > 0 && header.height > 0,
+                    "a checked image has a size"
+                );
             }
         },
     );

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::candidate::Candidate;
+use crate::core::settings::DEFAULT_DECODER;
 
 /// What the page asks of a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,6 +91,9 @@ pub struct Checks {
     /// Decode with the browser (`createImageBitmap`) rather than wasm.
     #[serde(default)]
     pub browser_decoder: bool,
+    /// Decode JPEGs at reduced scale in wasm (before the browser path).
+    #[serde(default)]
+    pub scaled_jpeg: bool,
 }
 
 impl Default for Checks {
@@ -104,7 +108,8 @@ impl Default for Checks {
             max_height: 0,
             file_types: Vec::new(),
             thumb_px: 256,
-            browser_decoder: true,
+            browser_decoder: DEFAULT_DECODER != "wasm",
+            scaled_jpeg: DEFAULT_DECODER == "scaled",
         }
     }
 }

@@ -17,6 +17,9 @@ const MAX_LICENSES: usize = 50;
 /// At most this many characters in one license name.
 const MAX_LICENSE_CHARS: usize = 100;
 
+/// The decoder the benchmark found fastest (BENCHMARKS.md, part `decode`).
+pub const DEFAULT_DECODER: &str = "browser";
+
 /// Everything the user can set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -60,9 +63,11 @@ pub struct Settings {
     pub critical_mb: u32,
     /// Memory for cached thumbnails, in MB.
     pub cache_budget_mb: u32,
-    /// Who decodes images for thumbnails: "browser" (`createImageBitmap` in
-    /// the worker, the default) or "wasm" (the `image` crate). The browser
-    /// path falls back to wasm for what it cannot decode.
+    /// Who decodes images for thumbnails: "scaled" (JPEGs decoded at
+    /// reduced scale in wasm, the rest by the browser), "browser"
+    /// (`createImageBitmap` in the worker) or "wasm" (the `image` crate,
+    /// full size). Each falls back to the `image` crate for what it cannot
+    /// decode. The default is the fastest `make bench` measured.
     pub decoder: String,
 }
 
@@ -90,7 +95,7 @@ impl Default for Settings {
             warning_mb: 400,
             critical_mb: 800,
             cache_budget_mb: 128,
-            decoder: "browser".into(),
+            decoder: DEFAULT_DECODER.into(),
         }
     }
 }
@@ -350,7 +355,7 @@ impl Settings {
         match field {
             "file_types" => "jpeg, png, webp, gif; empty = all".into(),
             "licenses" => "e.g. CC BY 4.0, CC0 1.0; empty = all".into(),
-            "decoder" => "browser or wasm".into(),
+            "decoder" => "scaled, browser or wasm".into(),
             _ => num_field(field).map_or(String::new(), |f| {
                 let zero = f.zero_means.map(|m| format!("0 = {m}")).unwrap_or_default();
                 match (f.unit.is_empty(), zero.is_empty()) {
@@ -390,11 +395,11 @@ impl Settings {
                 Ok(())
             }
             "decoder" => match value.trim().to_ascii_lowercase().as_str() {
-                d @ ("browser" | "wasm") => {
+                d @ ("scaled" | "browser" | "wasm") => {
                     self.decoder = d.to_string();
                     Ok(())
                 }
-                _ => Err("Decoder must be \"browser\" (createImageBitmap) or \"wasm\" (the image crate).".into()),
+                _ => Err("Decoder must be \"scaled\" (JPEGs decoded at reduced scale, the rest by the browser), \"browser\" (createImageBitmap) or \"wasm\" (the image crate).".into()),
             },
             _ => {
                 let Some(num) = num_field(field) else {
@@ -495,7 +500,7 @@ impl Settings {
             Ok(types) => settings.file_types = types,
             Err(_) => settings.file_types = defaults.file_types.clone(),
         }
-        if settings.decoder != "browser" && settings.decoder != "wasm" {
+        if !["scaled", "browser", "wasm"].contains(&settings.decoder.as_str()) {
             settings.decoder = defaults.decoder.clone();
         }
         match parse_licenses(&settings.licenses.join(",")) {
@@ -616,11 +621,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_decoder_is_browser_or_wasm() {
+    fn the_decoder_is_scaled_browser_or_wasm() {
         let mut s = Settings::default();
-        assert_eq!(s.get("decoder"), "browser");
+        assert_eq!(s.get("decoder"), DEFAULT_DECODER);
         s.set("decoder", " WASM ").unwrap();
         assert_eq!(s.decoder, "wasm");
+        s.set("decoder", "Scaled").unwrap();
+        assert_eq!(s.decoder, "scaled");
+        s.set("decoder", "wasm").unwrap();
         assert!(s
             .set("decoder", "gpu")
             .unwrap_err()
@@ -660,7 +668,7 @@ mod tests {
         assert_eq!(s.warning_mb, 400);
         assert_eq!(s.critical_mb, 800);
         assert_eq!(s.cache_budget_mb, 128);
-        assert_eq!(s.decoder, "browser");
+        assert_eq!(s.decoder, DEFAULT_DECODER);
         assert!(s.validate().is_empty(), "{:?}", s.validate());
 
         // Every field is listed once, and get/set know it.

@@ -23,10 +23,7 @@ pub struct Thumbnail {
 /// swaps width and height). Reads the header only.
 pub fn oriented_size(bytes: &[u8], header: &Header) -> (u32, u32) {
     use image::metadata::Orientation::{Rotate270, Rotate270FlipH, Rotate90, Rotate90FlipH};
-    let turned = ImageReader::with_format(Cursor::new(bytes), header.format.image_format())
-        .into_decoder()
-        .ok()
-        .and_then(|mut d| d.orientation().ok())
+    let turned = orientation(bytes, header)
         .is_some_and(|o| matches!(o, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH));
     if turned {
         (header.height, header.width)
@@ -47,6 +44,66 @@ pub fn fit(width: u32, height: u32, thumb_px: u32) -> (u32, u32) {
     let w = ((width as f64 * scale).round() as u32).clamp(1, side);
     let h = ((height as f64 * scale).round() as u32).clamp(1, side);
     (w, h)
+}
+
+/// A JPEG's thumbnail decoded at reduced scale: the decoder's IDCT makes an
+/// image 1/2, 1/4 or 1/8 the size directly (the smallest still at least the
+/// thumbnail's size), so a 12 Mpx photo costs about what a 0.2 Mpx one does;
+/// then it is turned upright and resized to fit `thumb_px`. CMYK JPEGs go
+/// the full way ([`make_thumbnail`]).
+pub fn make_jpeg_thumbnail_scaled(
+    bytes: &[u8],
+    header: &Header,
+    thumb_px: u32,
+) -> Result<Thumbnail, String> {
+    use jpeg_decoder::PixelFormat;
+    let cannot = |e: jpeg_decoder::Error| format!("its JPEG data cannot be decoded ({e})");
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let (want_w, want_h) = fit(header.width, header.height, thumb_px);
+    let clamp = |v: u32| v.min(u16::MAX as u32) as u16;
+    decoder
+        .scale(clamp(want_w), clamp(want_h))
+        .map_err(cannot)?;
+    let pixels = decoder.decode().map_err(cannot)?;
+    let info = decoder
+        .info()
+        .ok_or("its JPEG data cannot be decoded (no frame)")?;
+    let (w, h) = (info.width as u32, info.height as u32);
+    let short = || "its JPEG data cannot be decoded (too few pixels)".to_string();
+    let mut image = match info.pixel_format {
+        PixelFormat::RGB24 => {
+            DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, pixels).ok_or_else(short)?)
+        }
+        PixelFormat::L8 => {
+            DynamicImage::ImageLuma8(image::GrayImage::from_raw(w, h, pixels).ok_or_else(short)?)
+        }
+        PixelFormat::L16 => DynamicImage::ImageLuma8(
+            image::GrayImage::from_raw(w, h, pixels.chunks_exact(2).map(|p| p[0]).collect())
+                .ok_or_else(short)?,
+        ),
+        PixelFormat::CMYK32 => return make_thumbnail(bytes, header, thumb_px),
+    };
+    if let Some(o) = orientation(bytes, header) {
+        image.apply_orientation(o);
+    }
+    let side = thumb_px.max(1);
+    if image.width() > side || image.height() > side {
+        image = image.resize(side, side, image::imageops::FilterType::Triangle);
+    }
+    let rgba = image.to_rgba8();
+    Ok(Thumbnail {
+        width: rgba.width(),
+        height: rgba.height(),
+        rgba: rgba.into_raw(),
+    })
+}
+
+/// The image's EXIF orientation, where it has one (reads the header only).
+fn orientation(bytes: &[u8], header: &Header) -> Option<image::metadata::Orientation> {
+    ImageReader::with_format(Cursor::new(bytes), header.format.image_format())
+        .into_decoder()
+        .ok()
+        .and_then(|mut d| d.orientation().ok())
 }
 
 /// Decodes `bytes` (already checked into `header`) and makes the thumbnail.
@@ -116,6 +173,54 @@ pub(crate) mod tests {
             assert_eq!(t.rgba.len(), 256 * 128 * 4);
             // Real pixels: the gradient differs from corner to corner.
             assert_ne!(&t.rgba[0..4], &t.rgba[t.rgba.len() - 4..]);
+        }
+    }
+
+    #[test]
+    fn a_jpeg_scaled_in_decoding_gives_the_same_thumbnail_size_and_picture() {
+        for (w, h) in [(4000, 3000), (1000, 500), (300, 200), (640, 480)] {
+            let bytes = encoded(ImageFormat::Jpeg, w, h);
+            let header = check(&bytes, &Checks::default()).unwrap();
+            let full = make_thumbnail(&bytes, &header, 256).unwrap();
+            let scaled = make_jpeg_thumbnail_scaled(&bytes, &header, 256).unwrap();
+            assert_eq!(
+                (scaled.width, scaled.height),
+                (full.width, full.height),
+                "{w}x{h}"
+            );
+            // The same picture: the gradient's corners agree within JPEG noise.
+            let px = |t: &Thumbnail, x: u32, y: u32| {
+                let i = ((y * t.width + x) * 4) as usize;
+                [t.rgba[i] as i32, t.rgba[i + 1] as i32, t.rgba[i + 2] as i32]
+            };
+            for (x, y) in [
+                (2, 2),
+                (full.width - 3, full.height - 3),
+                (full.width / 2, full.height / 2),
+            ] {
+                let (a, b) = (px(&full, x, y), px(&scaled, x, y));
+                for c in 0..3 {
+                    assert!(
+                        (a[c] - b[c]).abs() <= 24,
+                        "{w}x{h} at {x},{y}: {a:?} vs {b:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_truncated_jpeg_fails_with_a_sentence_when_scaled() {
+        let bytes = encoded(ImageFormat::Jpeg, 800, 600);
+        let cut = &bytes[..bytes.len() / 3];
+        let header = check(cut, &Checks::default()).unwrap();
+        match make_jpeg_thumbnail_scaled(cut, &header, 256) {
+            Ok(t) => assert_eq!(
+                (t.width, t.height),
+                (256, 192),
+                "a decoder may fill what is missing"
+            ),
+            Err(e) => assert!(e.starts_with("its JPEG data cannot be decoded"), "{e}"),
         }
     }
 

@@ -911,5 +911,6 @@ pub fn checks_of(s: &Settings) -> Checks {
         file_types: s.file_types.clone(),
         thumb_px: s.thumb_px,
         browser_decoder: s.decoder != "wasm",
+        scaled_jpeg: s.decoder == "scaled",
     }
 }
