@@ -52,6 +52,13 @@ pub struct HostGate {
     hosts: HashMap<String, HostState>,
 }
 
+impl Default for HostGate {
+    /// A gate that admits nothing until its cap is set.
+    fn default() -> Self {
+        HostGate::new(0)
+    }
+}
+
 impl HostGate {
     /// A gate allowing `cap` downloads in flight per host. A cap of 0 admits
     /// nothing (a worker whose [`share`] of a host is 0 must not fetch from it).

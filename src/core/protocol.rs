@@ -122,9 +122,13 @@ pub struct FetchRules {
     pub retry_base_ms: u32,
     pub retry_cap_ms: u32,
     pub retries: u32,
-    /// Requests this worker may have in flight at once (its share of the
-    /// per-host cap, and at most the per-worker cap).
+    /// Items this worker may have in hand at once (the per-worker cap).
     pub in_flight: u32,
+    /// Downloads this worker may have in flight from any one host: its
+    /// share of the per-host cap (the pool's shares add up to the cap).
+    /// 0 (an older page) means `in_flight`.
+    #[serde(default)]
+    pub per_host: u32,
 }
 
 impl Default for FetchRules {
@@ -136,6 +140,7 @@ impl Default for FetchRules {
             retry_cap_ms: 30_000,
             retries: 3,
             in_flight: 6,
+            per_host: 6,
         }
     }
 }

@@ -415,32 +415,6 @@ impl Settings {
         }
     }
 
-    /// Set several fields at once: either all are applied and the result
-    /// passes [`validate`](Self::validate), or nothing changes and every
-    /// problem is returned as (field, sentence).
-    pub fn set_all(&mut self, values: &[(&str, &str)]) -> Result<(), Vec<(String, String)>> {
-        let mut next = self.clone();
-        let mut problems: Vec<(String, String)> = Vec::new();
-        for (field, value) in values {
-            if let Err(sentence) = next.set(field, value) {
-                problems.push((field.to_string(), sentence));
-            }
-        }
-        if problems.is_empty() {
-            problems = next
-                .validate()
-                .into_iter()
-                .map(|(field, sentence)| (field.to_string(), sentence))
-                .collect();
-        }
-        if problems.is_empty() {
-            *self = next;
-            Ok(())
-        } else {
-            Err(problems)
-        }
-    }
-
     /// Every problem with the settings as a whole, as (field, sentence):
     /// values out of range (possible in stored JSON) and the rules between
     /// fields (min ≤ max, warning below critical). Empty when all is well.
@@ -835,22 +809,5 @@ mod tests {
         let mut s = Settings::default();
         s.set("warning_mb", "800").unwrap();
         assert_eq!(s.validate()[0].0, "warning_mb");
-
-        // set_all is all or nothing.
-        let mut s = Settings::default();
-        let err = s
-            .set_all(&[("min_width", "800"), ("max_width", "600")])
-            .unwrap_err();
-        assert_eq!(err[0].0, "min_width");
-        assert_eq!(s, Settings::default());
-        assert!(s
-            .set_all(&[("warning_mb", "1000"), ("critical_mb", "2000")])
-            .is_ok());
-        assert_eq!((s.warning_mb, s.critical_mb), (1000, 2000));
-        let err = s
-            .set_all(&[("max_images", "7"), ("retries", "eleven")])
-            .unwrap_err();
-        assert_eq!(err.len(), 1);
-        assert_eq!(s.max_images, 50);
     }
 }

@@ -19,7 +19,7 @@ fn storage() -> Option<web_sys::Storage> {
 pub fn load_settings() -> Settings {
     storage()
         .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .map(|json| Settings::from_stored_json(&json))
         .unwrap_or_default()
 }
 

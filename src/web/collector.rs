@@ -465,20 +465,16 @@ impl Run {
             let chunk = self.next_chunk;
             self.next_chunk += 1;
             self.busy[worker] = Some((chunk, items.iter().map(|i| i.id).collect()));
-            let in_flight = (self.settings.per_worker_in_flight as usize)
-                .min(share(
-                    self.settings.per_host_cap as usize,
-                    self.busy.len(),
-                    worker,
-                ))
-                .max(1) as u32;
+            let per_host =
+                share(self.settings.per_host_cap as usize, self.busy.len(), worker).max(1) as u32;
             let rules = FetchRules {
                 header_timeout_ms: self.settings.header_timeout_s * 1000,
                 body_timeout_ms: self.settings.body_timeout_s * 1000,
                 retry_base_ms: RetryPolicy::default().base_ms,
                 retry_cap_ms: RetryPolicy::default().cap_ms,
                 retries: self.settings.retries,
-                in_flight,
+                in_flight: self.settings.per_worker_in_flight.max(1),
+                per_host,
             };
             let msg = ToWorker::Chunk(Chunk {
                 collection: self.id,

@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AbortController, DedicatedWorkerGlobalScope, IdbDatabase, MessageEvent};
 
-use crate::core::hosts::host_of;
+use crate::core::hosts::{host_of, Admit, HostGate};
 use crate::core::image_check::{check, Format, Header, Refusal};
 use crate::core::ledger::Settled;
 use crate::core::protocol::{
@@ -37,8 +37,9 @@ struct WorkerState {
     cancelled: HashSet<u32>,
     /// Abort controllers of the requests in flight, by collection.
     in_flight: HashMap<u32, Vec<AbortController>>,
-    /// Hosts that asked us to slow down, and until when (performance.now ms).
-    paused: HashMap<String, f64>,
+    /// Downloads in flight per host, and hosts that asked us to slow down
+    /// (times in performance.now ms).
+    gate: HostGate,
     busy: BusyClock,
 }
 
@@ -149,10 +150,34 @@ fn cancel(collection: u32) {
 /// Holds every download from `host` for `for_ms` (a later pause extends it).
 fn pause_host(host: &str, for_ms: u64) {
     let until = super::now_ms() + for_ms as f64;
-    STATE.with_borrow_mut(|s| {
-        let at = s.paused.entry(host.to_string()).or_insert(0.0);
-        *at = at.max(until);
-    });
+    STATE.with_borrow_mut(|s| s.gate.pause(host, until));
+}
+
+/// Waits until a download from `host` may start (within this worker's share
+/// of the per-host cap, and not while the host is paused), or the collection
+/// is cancelled (false). On true the download counts until [`release`].
+async fn acquire(host: &str, per_host: usize, collection: u32) -> bool {
+    loop {
+        if is_cancelled(collection) {
+            return false;
+        }
+        let admit = STATE.with_borrow_mut(|s| {
+            s.gate.set_cap(per_host);
+            s.gate.try_acquire(host, super::now_ms())
+        });
+        match admit {
+            Admit::Go => return true,
+            Admit::Full => TimeoutFuture::new(10).await,
+            Admit::PausedUntil(until) => {
+                let left = (until - super::now_ms()).clamp(1.0, 100.0);
+                TimeoutFuture::new(left.ceil() as u32).await;
+            }
+        }
+    }
+}
+
+fn release(host: &str) {
+    STATE.with_borrow_mut(|s| s.gate.release(host));
 }
 
 fn is_cancelled(collection: u32) -> bool {
@@ -300,20 +325,24 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_
     };
     let host = host_of(&item.url).unwrap_or_default();
     let mut attempts = 0;
+    let per_host = match rules.per_host {
+        0 => rules.in_flight,
+        n => n,
+    } as usize;
     loop {
-        wait_for_host(&host).await;
-        if is_cancelled(chunk.collection) {
+        if !acquire(&host, per_host, chunk.collection).await {
             return (Outcome::Cancelled, attempts, None);
         }
         attempts += 1;
         let controller = match AbortController::new() {
             Ok(c) => c,
             Err(_) => {
+                release(&host);
                 return (
                     Outcome::Failed("the browser could not start a download".into()),
                     attempts,
                     None,
-                )
+                );
             }
         };
         STATE.with_borrow_mut(|s| {
@@ -326,6 +355,9 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> (Outcome, u32, Option<js_
             is_cancelled(chunk.collection)
         })
         .await;
+        // The download is over: its slot goes to the next one, while this
+        // item is checked and decoded.
+        release(&host);
         STATE.with_borrow_mut(|s| {
             if let Some(list) = s.in_flight.get_mut(&chunk.collection) {
                 list.retain(|c| c != &controller);
@@ -513,21 +545,9 @@ fn wasm_bytes() -> u64 {
         .unwrap_or(0)
 }
 
-/// Waits while a host is paused (it answered 429/503 with Retry-After).
 /// Whether the browser says it is online (`navigator.onLine` of the worker).
 fn online() -> bool {
     scope().navigator().on_line()
-}
-
-async fn wait_for_host(host: &str) {
-    loop {
-        let until = STATE.with_borrow(|s| s.paused.get(host).copied().unwrap_or(0.0));
-        let left = until - super::now_ms();
-        if left <= 0.0 {
-            return;
-        }
-        TimeoutFuture::new(left.min(100.0).ceil() as u32).await;
-    }
 }
 
 /// Sleeps `ms`, waking early (within 50 ms) when the collection is cancelled.
