@@ -405,7 +405,7 @@ async function main() {
             log(`decode ${decoder} ${i + 1}/${RUNS}: ${runs[decoder].at(-1).img_s} img/s`);
           }
         }
-        const rate = (d) => median(runs[d].map((r) => r.img_s));
+        const rate = (d) => round(median(runs[d].map((r) => r.img_s)), 1);
         const paths = { image_crate: rate('wasm'), create_image_bitmap: rate('browser'), scaled_jpeg: rate('scaled') };
         const [best, bestImgS] = Object.entries(paths).sort((a, b) => b[1] - a[1])[0];
         const runnerUp = Object.values(paths).sort((a, b) => b - a)[1];

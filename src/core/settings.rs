@@ -18,7 +18,7 @@ const MAX_LICENSES: usize = 50;
 const MAX_LICENSE_CHARS: usize = 100;
 
 /// The decoder the benchmark found fastest (BENCHMARKS.md, part `decode`).
-pub const DEFAULT_DECODER: &str = "browser";
+pub const DEFAULT_DECODER: &str = "scaled";
 
 /// Everything the user can set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
