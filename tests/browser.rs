@@ -317,13 +317,15 @@ async fn a_paused_host_is_not_asked_until_its_pause_ends() {
 }
 
 #[wasm_bindgen_test]
-async fn both_decoders_make_a_thumbnail_of_the_same_size_with_real_pixels() {
+async fn every_decoder_makes_a_thumbnail_of_the_same_size_with_real_pixels() {
     let image = first_image().await;
     let mut sizes = Vec::new();
-    for browser_decoder in [true, false] {
+    // (scaled JPEG, browser): the scaled path, createImageBitmap, the image crate.
+    for (scaled_jpeg, browser_decoder) in [(true, true), (false, true), (false, false)] {
         let (pool, mut rx) = pool();
         let checks = Checks {
             browser_decoder,
+            scaled_jpeg,
             ..Checks::default()
         };
         let items = vec![item(20, image["url"].as_str().unwrap().into())];
@@ -345,11 +347,12 @@ async fn both_decoders_make_a_thumbnail_of_the_same_size_with_real_pixels() {
         assert_eq!(bytes.len() as u32, c.thumb_width * c.thumb_height * 4);
         assert!(
             bytes.chunks(4).any(|p| p != &bytes[0..4]),
-            "real pixels ({browser_decoder})"
+            "real pixels ({scaled_jpeg}, {browser_decoder})"
         );
         sizes.push((c.thumb_width, c.thumb_height));
     }
     assert_eq!(sizes[0], sizes[1]);
+    assert_eq!(sizes[1], sizes[2]);
 }
 
 #[wasm_bindgen_test]
