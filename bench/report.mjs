@@ -17,6 +17,7 @@ function targets(r) {
     ['memory slope over the last half', r.memory?.slope_pct ?? null, (v) => v <= 5, '≤ 5 %', ' %'],
     ['throughput drop with the panel open', r.panel?.throughput_drop_pct ?? null, (v) => v <= 5, '≤ 5 %', ' %'],
     ['longest redraw task', r.panel?.longest_redraw_task_ms ?? null, (v) => v <= 50, '≤ 50 ms', ' ms'],
+    ['page memory while exporting 1 000 images', r.export?.peak_mb ?? null, (v) => v <= (r.export?.limit_mb ?? 192), `≤ ${r.export?.limit_mb ?? 192} MB (cache budget + 64)`, ' MB'],
     ['cache never over budget', r.memory ? (r.memory.cache_over_budget === false ? 'never over' : `${r.memory.cache_over_budget} MB over`) : null, (v) => v === 'never over', 'never'],
   ].map(([name, value, ok, target, unit = '']) => ({
     name, target, value: value === null ? 'not measured yet' : `${value}${unit}`,
@@ -87,6 +88,11 @@ function rows(r) {
       out.push(['', `${label}: ${th.n} thumbnails of ${th.side} px`, `${th[way].make_ms_each} ms each; RSS +${th[way].held_rss_mb} MB held, +${th[way].after_release_rss_mb} MB after release`]);
     }
   } else out.push(['storage', '', r.storage_note ?? 'failed']);
+  const x = r.export;
+  if (x) {
+    out.push(['export', `ZIP of ${x.collected} images (${x.zip_mb} MB)`, `${x.seconds} s, ${x.mb_s} MB/s`]);
+    out.push(['', 'page memory during the export: peak (before)', `${x.peak_mb} MB (${x.baseline_mb} MB); limit ${x.limit_mb} MB: ${x.within_limit ? 'within' : 'over'}`]);
+  } else out.push(['export', '', r.export_note ?? 'failed']);
   return out;
 }
 
@@ -191,6 +197,7 @@ ${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
   (\`--enable-precise-memory-info\`).
 - **memory**: ${r.memory ? `${r.memory.n} images (${r.memory.images}) collected from the URL list with the default ${r.memory.cache_budget_mb} MB cache budget, then again with the budget at 4 096 MB (unbounded for this run) as the baseline; one sample a second. ${r.memory.reading}.` : 'not measured in this run.'}
 - **decode**: ${r.decode ? `${r.decode.how}; ${r.decode.n} images.` : 'not measured in this run.'}
+- **export**: ${r.export ? `${r.export.how}; ${r.export.images}.` : 'not measured in this run.'}
 - **storage**: ${r.storage ? `originals: ${r.storage.originals.how}; thumbnails: ${r.storage.thumbs.how}.` : 'not measured in this run.'}
 - **panel**: ${r.panel ? `${r.panel.how}; ${r.panel.n} images (${r.panel.images}), ${r.runs} runs each way.` : 'not measured in this run.'}
 ${r.errors ? `\n**Errors in this run**: ${r.errors.join('; ')}\n` : ''}

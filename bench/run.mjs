@@ -22,6 +22,7 @@ import {
 import { writeReports, printTable } from './report.mjs';
 import { memoryRun, memoryFields } from './memory.mjs';
 import { originalsRun, thumbsRun } from './storage.mjs';
+import { exportRun } from './export.mjs';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 3));
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
@@ -52,6 +53,7 @@ const UNBOUNDED_MB = 4096; // the largest budget the settings take
 const DECODE_N = 300 / DIV;
 const PANEL_N = 1000 / DIV;
 const STORAGE_N = 200 / DIV;
+const EXPORT_N = 1000 / DIV;
 const THUMBS_N = 2000 / DIV;
 
 const started = Date.now();
@@ -279,7 +281,7 @@ async function main() {
     machine: machine(),
     throughput: null, decode: null, decode_note: 'not measured yet',
     memory: null, memory_note: 'not measured yet',
-    responsiveness: null, cancel: null, size: null, scale: null, panel: null, panel_note: 'not measured yet', storage: null, storage_note: 'not measured yet',
+    responsiveness: null, cancel: null, size: null, scale: null, panel: null, panel_note: 'not measured yet', storage: null, storage_note: 'not measured yet', export: null, export_note: 'not measured yet',
     errors: [],
   };
   const attempt = async (name, fn) => {
@@ -475,6 +477,18 @@ async function main() {
       }
     });
 
+    await attempt('export', async () => {
+      const source = await startSource(sourceFlags(EXPORT_N, PHOTO));
+      try {
+        await prewarm(source, EXPORT_N);
+        results.export = { ...(await exportRun(app, source, EXPORT_N)), images: `JPEG, long side ${PHOTO.min}..${PHOTO.max} px`, how: 'one run: the collection is made, then exported; the page\'s memory figure sampled every 250 ms during the export' };
+        delete results.export_note;
+        log(`export: ${JSON.stringify(results.export)}`);
+      } finally {
+        await source.stop();
+      }
+    });
+
     await attempt('memory', async () => {
       const source = await startSource([...sourceFlags(MEMORY_N, MEMORY_SIDES), '--cache-mb', '512']);
       try {
@@ -500,7 +514,7 @@ async function main() {
   if (results.errors.length === 0) delete results.errors;
   // A partial run (BENCH_ONLY) keeps the other parts of the last full results,
   // each part saying which run it came from.
-  const PARTS = ['throughput', 'decode', 'memory', 'responsiveness', 'cancel', 'size', 'scale', 'panel', 'storage'];
+  const PARTS = ['throughput', 'decode', 'memory', 'responsiveness', 'cancel', 'size', 'scale', 'panel', 'storage', 'export'];
   results.part_dates = Object.fromEntries(PARTS.filter((p) => !ONLY || ONLY.includes(p) || (p === 'responsiveness' && ONLY.includes('throughput')))
     .map((p) => [p, results.date]));
   const previousFile = `${root}bench/results.json`;
