@@ -662,9 +662,9 @@ fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHan
                         msg @ (FromWorker::ExportChunk { .. }
                         | FromWorker::JobProgress { .. }
                         | FromWorker::JobEnded { .. }),
-                    pixels,
+                    blob,
                     ..
-                } => jobs::on_message(msg, pixels),
+                } => jobs::on_message(msg, blob),
                 other => {
                     if let PoolEvent::Crashed { worker, reason } = &other {
                         perf_panel::alert(format!("worker {} stopped: {reason}", worker + 1));

@@ -3,8 +3,9 @@
 //! Export streams: each stored original is read from Cache Storage and
 //! written into the ZIP as it is (JPEG, PNG, WebP and GIF are already
 //! compressed), the manifest and attribution texts are deflated, and the
-//! ZIP's bytes go to the page in chunks of [`CHUNK`] (transferred, not
-//! copied), so a worker holds at most one original and one chunk at a time.
+//! ZIP's bytes go to the browser's blob storage in chunks of [`CHUNK`], whose
+//! handles go to the page: a worker holds at most one original and one chunk
+//! at a time, and the page none of it.
 //!
 //! Import reads a ZIP made by an export without loading it whole: the file
 //! is read in slices with `FileReaderSync`. Each image's bytes must hash to
@@ -54,20 +55,32 @@ struct ToPage {
     /// Images written so far (the export loop counts them).
     done: std::rc::Rc<std::cell::Cell<u32>>,
     total: u32,
+    /// A chunk could not be handed over: the export cannot be whole.
+    failed: bool,
 }
 
 impl ToPage {
+    /// Moves the buffer into the browser's blob storage (one copy, straight
+    /// out of wasm memory) and posts the blob's handle.
     fn send(&mut self) {
-        let bytes = js_sys::Uint8Array::from(&self.buffer[..]);
+        // SAFETY: the view lives only until the Blob constructor has copied
+        // it; nothing allocates in wasm memory in between.
+        let blob = unsafe {
+            let view = js_sys::Uint8Array::view(&self.buffer);
+            Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&view))
+        };
         self.buffer.clear();
-        super::worker::post(
-            &FromWorker::ExportChunk {
-                job: self.job,
-                done: self.done.get(),
-                total: self.total,
-            },
-            Some(bytes.buffer()),
-        );
+        match blob {
+            Ok(blob) => super::worker::post_blob(
+                &FromWorker::ExportChunk {
+                    job: self.job,
+                    done: self.done.get(),
+                    total: self.total,
+                },
+                &blob,
+            ),
+            Err(_) => self.failed = true,
+        }
     }
 }
 
@@ -104,6 +117,7 @@ async fn write_zip(
         buffer: Vec::with_capacity(CHUNK + (1 << 20)),
         done: done.clone(),
         total,
+        failed: false,
     });
     let zip_error = |e: zip::result::ZipError| format!("the ZIP could not be written ({e})");
     let io_error = |e: std::io::Error| format!("the ZIP could not be written ({e})");
@@ -138,6 +152,9 @@ async fn write_zip(
     }
     let mut sink = zip.finish().map_err(zip_error)?.into_inner();
     sink.send();
+    if sink.failed {
+        return Err("the browser could not keep part of the ZIP (is its disk full?)".into());
+    }
     Ok(written)
 }
 

@@ -643,6 +643,7 @@ impl Run {
                 worker,
                 msg,
                 pixels,
+                ..
             } => match msg {
                 FromWorker::Item(r) if r.collection == self.id => {
                     let (state, collected) = match r.outcome {

@@ -2,9 +2,10 @@
 //! from the stored records by `core::export`), the job a worker runs for it
 //! (`web::archive`), its progress and Cancel, and the file the user gets.
 //!
-//! An export's ZIP arrives in chunks; each becomes a `Blob` at once (the
-//! browser keeps large blobs on disk), so the page never holds the ZIP in
-//! its own memory. One job runs at a time.
+//! An export's ZIP arrives in chunks that the worker already put in the
+//! browser's blob storage (which keeps large blobs on disk): the page only
+//! collects their handles, so it never holds the ZIP in its own memory. One
+//! job runs at a time.
 
 use std::cell::{Cell, RefCell};
 
@@ -61,17 +62,13 @@ pub fn cancel() {
 }
 
 /// A worker's message about a job (the page routes them here).
-pub fn on_message(msg: FromWorker, buffer: Option<js_sys::ArrayBuffer>) {
+pub fn on_message(msg: FromWorker, chunk: Option<Blob>) {
     match msg {
         FromWorker::ExportChunk { job, done, total } => {
             JOB.with_borrow(|j| {
-                if let (Some((id, state)), Some(buffer)) = (j, &buffer) {
+                if let (Some((id, state)), Some(chunk)) = (j, &chunk) {
                     if *id == job {
-                        if let Ok(blob) =
-                            Blob::new_with_buffer_source_sequence(&js_sys::Array::of1(buffer))
-                        {
-                            state.parts.push(&blob);
-                        }
+                        state.parts.push(chunk);
                     }
                 }
             });

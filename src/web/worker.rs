@@ -121,6 +121,16 @@ pub fn start() {
     post(&FromWorker::Ready, None);
 }
 
+/// Posts a message to the page with a blob beside it (a handle).
+pub(crate) fn post_blob(msg: &FromWorker, blob: &web_sys::Blob) {
+    let envelope = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&envelope, &"msg".into(), &protocol::encode(msg).into());
+    let _ = js_sys::Reflect::set(&envelope, &"blob".into(), blob);
+    if let Err(e) = scope().post_message(&envelope) {
+        web_sys::console::error_2(&"a worker message could not be posted".into(), &e);
+    }
+}
+
 /// Posts a message to the page, with a buffer beside it (transferred).
 pub(crate) fn post(msg: &FromWorker, pixels: Option<js_sys::ArrayBuffer>) {
     let envelope = js_sys::Object::new();

@@ -24,7 +24,11 @@ pub enum PoolEvent {
     Message {
         worker: usize,
         msg: FromWorker,
+        /// A thumbnail's RGBA pixels, transferred beside the message.
         pixels: Option<js_sys::ArrayBuffer>,
+        /// Bytes already in the browser's blob storage (an export's chunk):
+        /// a handle, their bytes are not copied.
+        blob: Option<web_sys::Blob>,
     },
     /// The worker died (an uncaught error or a panic); `reason` says how.
     Crashed { worker: usize, reason: String },
@@ -178,6 +182,9 @@ impl WorkerPool {
             let pixels = js_sys::Reflect::get(&data, &"pixels".into())
                 .ok()
                 .and_then(|v| v.dyn_into::<js_sys::ArrayBuffer>().ok());
+            let blob = js_sys::Reflect::get(&data, &"blob".into())
+                .ok()
+                .and_then(|v| v.dyn_into::<web_sys::Blob>().ok());
             let msg = match protocol::decode::<FromWorker>(&text) {
                 Ok(m) => m,
                 Err(e) => {
@@ -201,6 +208,7 @@ impl WorkerPool {
                     worker: index,
                     msg,
                     pixels,
+                    blob,
                 },
             );
         });
