@@ -26,6 +26,7 @@ use crate::ui::search_form::{FormState, SearchForm};
 use crate::ui::settings_dialog::{load_settings, SettingsDialog};
 use crate::ui::status::StatusPanel;
 use crate::ui::thumbs;
+use crate::ui::update_prompt::UpdatePrompt;
 use crate::web::collector::{self, CollectionHandle, Phase, Report};
 use crate::web::sampler::{self, Sampler};
 use crate::web::store::{self, RecordWriter};
@@ -290,6 +291,7 @@ pub fn App() -> impl IntoView {
             </div>
         </header>
         <main>
+            <UpdatePrompt />
             <Show when=move || view.banner.get().is_some()>
                 <p class="banner" data-testid="banner" role="alert">{move || view.banner.get()}</p>
             </Show>

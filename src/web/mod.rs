@@ -2,7 +2,8 @@
 //!
 //! - page side: [`worker_bridge`] (the one place that talks to workers),
 //!   [`collector`] (drives a collection), [`source_fetch`] (provider requests),
-//!   [`sampler`] (memory readings and pressure levels);
+//!   [`sampler`] (memory readings and pressure levels), [`pwa`] (the
+//!   service worker: registration and updates);
 //! - both: [`store`] (originals in Cache Storage, records in IndexedDB);
 //! - worker side: [`worker`] (the worker's entry and job runner),
 //!   [`download`] (fetch with AbortSignal and deadlines) and [`browser_decode`]
@@ -11,6 +12,7 @@
 pub mod browser_decode;
 pub mod collector;
 pub mod download;
+pub mod pwa;
 pub mod sampler;
 pub mod source_fetch;
 pub mod store;
