@@ -3,6 +3,7 @@
 #   1. native: cargo test (src/core and the local source)
 #   2. wasm:   wasm-bindgen-test in headless Chromium (browser glue, real workers)
 #   3. e2e:    Playwright driving Chromium against the built app and the local source
+#              (and, for the PWA tests, the release build in dist-release/)
 # Exits non-zero if any layer fails. Called by `make test` after scripts/setup.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,18 @@ wasm_rc=${PIPESTATUS[0]}
 kill "$source_pid" "$app_pid" 2>/dev/null
 read -r passed[wasm] failed[wasm] < <(count_cargo "$logs/wasm.log")
 [ "$wasm_rc" -eq 0 ] || { status=1; [ "${failed[wasm]}" -gt 0 ] || failed[wasm]=1; }
+
+# The PWA tests run against what users get: the release build. It is made
+# again only when missing or older than what it is built from (its sw.js is
+# the last file a build writes).
+stale=$(find Cargo.toml Cargo.lock Trunk.toml index.html src style pwa scripts/sw-precache.mjs \
+  -newer dist-release/sw.js -print -quit 2>/dev/null)
+if [ ! -f dist-release/sw.js ] || [ -n "$stale" ]; then
+  echo "== release build (make dist → dist-release/) for the PWA tests"
+  if ! "${MAKE:-make}" --no-print-directory dist >"$logs/dist.log" 2>&1; then
+    tail -50 "$logs/dist.log"; echo "release build failed"; exit 1
+  fi
+fi
 
 echo "== e2e layer: Playwright (node --test tests/e2e)"
 node --test --test-concurrency=1 tests/e2e/ 2>&1 | tee "$logs/e2e.log"

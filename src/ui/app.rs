@@ -29,6 +29,7 @@ use crate::ui::search_form::{FormState, SearchForm};
 use crate::ui::settings_dialog::{load_settings, SettingsDialog};
 use crate::ui::status::StatusPanel;
 use crate::ui::thumbs;
+use crate::ui::update_prompt::UpdatePrompt;
 use crate::web::collector::{self, CollectionHandle, Phase, Report};
 use crate::web::jobs;
 use crate::web::sampler::{self, Sampler};
@@ -586,6 +587,7 @@ pub fn App() -> impl IntoView {
             </div>
         </header>
         <main>
+            <UpdatePrompt />
             <Show when=move || view.banner.get().is_some()>
                 <p class="banner" data-testid="banner" role="alert">{move || view.banner.get()}</p>
             </Show>

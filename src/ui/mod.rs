@@ -16,6 +16,7 @@ pub mod search_form;
 pub mod settings_dialog;
 pub mod status;
 pub mod thumbs;
+pub mod update_prompt;
 
 /// Mounts the app on the page's body.
 pub fn mount() {

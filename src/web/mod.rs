@@ -3,7 +3,8 @@
 //! - page side: [`worker_bridge`] (the one place that talks to workers),
 //!   [`collector`] (drives a collection), [`source_fetch`] (provider requests),
 //!   [`sampler`] (memory readings and pressure levels), [`jobs`] (export and
-//!   import: what goes in, progress, the saved file);
+//!   import: what goes in, progress, the saved file), [`pwa`] (the service
+//!   worker: registration and updates);
 //! - both: [`store`] (originals in Cache Storage, records in IndexedDB);
 //! - worker side: [`worker`] (the worker's entry and job runner),
 //!   [`archive`] (ZIP export and import),
@@ -15,6 +16,7 @@ pub mod browser_decode;
 pub mod collector;
 pub mod download;
 pub mod jobs;
+pub mod pwa;
 pub mod sampler;
 pub mod source_fetch;
 pub mod store;

@@ -1,4 +1,5 @@
 // Shared parts of the end-to-end tests: real processes, a real browser.
+// - startProcess(bin, args): a native binary of target/debug on a free port;
 // - startSource(args): the local demo source on a free 127.0.0.1 port;
 // - startApp(): the built app (dist/) served by serve-app;
 // - launch(): Debian's Chromium, headless, driven by playwright-core.
@@ -11,7 +12,7 @@ const root = new URL('../../', import.meta.url).pathname;
 // Where cargo put the native binaries (CARGO_TARGET_DIR, as cargo honours it).
 const target = process.env.CARGO_TARGET_DIR ?? `${root}target`;
 
-async function startProcess(bin, args) {
+export async function startProcess(bin, args) {
   const child = spawn(`${target}/debug/${bin}`, [...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise((resolve, reject) => {
@@ -27,7 +28,8 @@ async function startProcess(bin, args) {
     url,
     port,
     async stop() {
-      if (child.exitCode === null) {
+      // Once only: a child killed by a signal keeps exitCode null.
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill();
         await once(child, 'exit');
       }

@@ -3,7 +3,9 @@
 //! (`Cross-Origin-Opener-Policy: same-origin`,
 //! `Cross-Origin-Embedder-Policy: credentialless`), `Cache-Control: no-cache`,
 //! `.wasm` as `application/wasm`, and `index.html` for directories. With
-//! `--base /sub/path/` the folder appears under that path instead of `/`.
+//! `--base /sub/path/` the folder appears under that path instead of `/`;
+//! with `--plain` it sends none of the cross-origin headers, as a plain
+//! static host (GitHub Pages) does, so tests see what such a host gives.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -25,6 +27,7 @@ Flags:
   --dir DIR      the folder to serve (default dist)
   --port N       port on 127.0.0.1 (default 8080; 0 picks a free one)
   --base PATH    URL path the folder appears under (default /)
+  --plain        no COOP/COEP/CORS/CORP headers, like a plain static host
   --help         this text
 ";
 
@@ -32,12 +35,14 @@ struct Site {
     dir: ServeDir,
     /// Starts and ends with `/`.
     base: String,
+    plain: bool,
 }
 
 struct Args {
     dir: PathBuf,
     port: u16,
     base: String,
+    plain: bool,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -45,11 +50,16 @@ fn parse_args() -> Result<Option<Args>, String> {
         dir: PathBuf::from("dist"),
         port: 8080,
         base: "/".into(),
+        plain: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--help" || arg == "-h" {
             return Ok(None);
+        }
+        if arg == "--plain" {
+            a.plain = true;
+            continue;
         }
         let (flag, value) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), v.to_string()),
@@ -140,6 +150,16 @@ async fn serve(State(site): State<Arc<Site>>, req: Request) -> Response {
     };
     let wasm = path.ends_with(".wasm") && res.status().is_success();
     let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if wasm {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/wasm"),
+        );
+    }
+    if site.plain {
+        return res;
+    }
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
@@ -148,7 +168,6 @@ async fn serve(State(site): State<Arc<Site>>, req: Request) -> Response {
         "cross-origin-embedder-policy",
         HeaderValue::from_static("credentialless"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     // The app's files are public: another origin (the wasm test runner) may
     // load the worker from here.
     h.insert(
@@ -159,12 +178,6 @@ async fn serve(State(site): State<Arc<Site>>, req: Request) -> Response {
         "cross-origin-resource-policy",
         HeaderValue::from_static("cross-origin"),
     );
-    if wasm {
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/wasm"),
-        );
-    }
     res
 }
 
@@ -184,6 +197,7 @@ async fn main() -> ExitCode {
     let site = Arc::new(Site {
         dir: ServeDir::new(&args.dir).append_index_html_on_directories(true),
         base: args.base,
+        plain: args.plain,
     });
     let router = Router::new().fallback(serve).with_state(site);
     let listener =
