@@ -3,9 +3,14 @@
 //! Commons' and Openverse's, plus injectable faults and request statistics
 //! for tests. This module holds the shared state, the router and the layer
 //! that counts requests, applies `--latency-ms` and adds the CORS headers.
-//! The contract is `source/README.md`.
+//! The contract is `source/README.md`; the corpus of bad inputs under
+//! `/corpus/` is listed in the top-level README.md.
 
 pub mod config;
+pub mod corpus;
+pub mod corpus_files;
+pub mod corpus_reset;
+pub mod corpus_routes;
 pub mod faults;
 pub mod library;
 pub mod pixels;
@@ -31,6 +36,8 @@ use axum::Router;
 use http_body::{Frame, SizeHint};
 
 pub use config::Config;
+use corpus_reset::{ResetHandle, ResettableListener};
+use corpus_routes::{Corpus, NoCors};
 use library::Library;
 use stats::{InFlight, Stats};
 use store::Store;
@@ -40,6 +47,8 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub stats: Arc<Stats>,
+    /// The corpus of bad inputs: its files and request log.
+    pub corpus: Corpus,
     /// The address the server is bound to (for URLs when Host is missing).
     pub addr: SocketAddr,
 }
@@ -51,6 +60,7 @@ pub fn router(config: Config, addr: SocketAddr) -> (Router, Arc<App>) {
     let app = Arc::new(App {
         store: Store::new(library, cache),
         stats: Arc::new(Stats::default()),
+        corpus: Corpus::default(),
         config,
         addr,
     });
@@ -65,6 +75,24 @@ pub fn router(config: Config, addr: SocketAddr) -> (Router, Arc<App>) {
         .route("/w/api.php", get(routes::mediawiki))
         .route("/v1/images/", get(routes::openverse))
         .route("/v1/images", get(routes::openverse))
+        .route("/corpus/expected.json", get(corpus_routes::expected))
+        .route("/corpus/urls.txt", get(corpus_routes::urls_txt))
+        .route("/corpus/catalog.json", get(corpus_routes::catalog))
+        .route("/corpus/hits", get(corpus_routes::hits))
+        .route(
+            "/corpus/provider/malformed",
+            get(corpus_routes::provider_malformed),
+        )
+        .route(
+            "/corpus/provider/malformed/{*rest}",
+            get(corpus_routes::provider_malformed),
+        )
+        .route("/corpus/provider/empty", get(corpus_routes::provider_empty))
+        .route(
+            "/corpus/provider/empty/{*rest}",
+            get(corpus_routes::provider_empty),
+        )
+        .route("/corpus/{file}", get(corpus_routes::file))
         .route("/stats", get(routes::stats))
         .route(
             "/stats/reset",
@@ -111,7 +139,9 @@ pub async fn start(config: Config) -> std::io::Result<Running> {
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
     let addr = listener.local_addr()?;
     let (router, app) = router(config, addr);
-    let task = tokio::spawn(async move { axum::serve(listener, router).await });
+    let service = router.into_make_service_with_connect_info::<ResetHandle>();
+    let listener = ResettableListener(listener);
+    let task = tokio::spawn(async move { axum::serve(listener, service).await });
     Ok(Running { addr, app, task })
 }
 
@@ -206,6 +236,7 @@ async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
         tokio::time::sleep(Duration::from_millis(app.config.latency_ms)).await;
     }
     let res = next.run(req).await;
+    let cors = res.extensions().get::<NoCors>().is_none();
     let (parts, body) = res.into_parts();
     let mut res = Response::from_parts(
         parts,
@@ -214,6 +245,8 @@ async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
             _in_flight: in_flight,
         }),
     );
-    add_cors(&mut res);
+    if cors {
+        add_cors(&mut res);
+    }
     res
 }

@@ -61,7 +61,7 @@ impl Params {
     }
 }
 
-fn plain(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn plain(status: StatusCode, message: impl Into<String>) -> Response {
     let mut message = message.into();
     message.push('\n');
     (
@@ -76,7 +76,7 @@ fn bad_request(message: String) -> Response {
     plain(StatusCode::BAD_REQUEST, message)
 }
 
-fn json(status: StatusCode, value: &Value) -> Response {
+pub(crate) fn json(status: StatusCode, value: &Value) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
@@ -90,7 +90,7 @@ fn server_error(message: String) -> Response {
 }
 
 /// `http://host:port` from the request's Host header (or the bound address).
-fn base_url(headers: &HeaderMap, fallback: SocketAddr) -> String {
+pub(crate) fn base_url(headers: &HeaderMap, fallback: SocketAddr) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -106,7 +106,10 @@ fn base_url(headers: &HeaderMap, fallback: SocketAddr) -> String {
 }
 
 /// Looks up the sizes of some catalogue entries.
-async fn entries<'a>(app: &App, metas: &[&'a ImageMeta]) -> Result<Vec<Entry<'a>>, Response> {
+pub(crate) async fn entries<'a>(
+    app: &App,
+    metas: &[&'a ImageMeta],
+) -> Result<Vec<Entry<'a>>, Response> {
     let ids: Vec<u32> = metas.iter().map(|m| m.id).collect();
     let sizes = app.store.sizes(&ids).await.map_err(server_error)?;
     Ok(metas

@@ -31,6 +31,16 @@ impl Format {
         }
     }
 
+    /// The name in prose: "JPEG", "WebP".
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Jpeg => "JPEG",
+            Format::Png => "PNG",
+            Format::Gif => "GIF",
+            Format::WebP => "WebP",
+        }
+    }
+
     pub fn image_format(self) -> ImageFormat {
         match self {
             Format::Jpeg => ImageFormat::Jpeg,
@@ -57,6 +67,9 @@ impl std::fmt::Display for Refusal {
     }
 }
 
+/// The formats taken, as the refusals name them.
+const TAKEN: &str = "JPEG, PNG, GIF and WebP";
+
 /// Names the format of `bytes` from their first bytes.
 pub fn sniff(bytes: &[u8]) -> Result<Format, Refusal> {
     let fail = |s: &str| Err(Refusal::Failed(s.to_string()));
@@ -75,14 +88,19 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Refusal> {
     if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         return Ok(Format::WebP);
     }
+    let other = |what: &str| {
+        Err(Refusal::Failed(format!(
+            "it is {what}, a format this collector does not take (it takes {TAKEN})"
+        )))
+    };
     if bytes.starts_with(b"BM") {
-        return fail("it is a BMP file, a format this collector does not take");
+        return other("a BMP file");
     }
     if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
-        return fail("it is a TIFF file, a format this collector does not take");
+        return other("a TIFF file");
     }
     if bytes.starts_with(&[0, 0, 1, 0]) {
-        return fail("it is an ICO icon, a format this collector does not take");
+        return other("an ICO icon");
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
@@ -97,6 +115,49 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Refusal> {
         return fail("the server sent a web page, not an image");
     }
     fail("its bytes are not a JPEG, PNG, GIF or WebP image")
+}
+
+/// Whether a file of this format visibly ends before its image does: a JPEG
+/// with no end-of-image marker after its first scan, a PNG without its IEND
+/// chunk, a WebP shorter than its RIFF header says. (Browsers draw such a
+/// file with its missing part grey; as a collected image it is broken.) GIF
+/// has no such sure sign, and its decoders stop at the last whole frame.
+pub fn cut_short(bytes: &[u8], format: Format) -> bool {
+    match format {
+        Format::Jpeg => match first_scan(bytes) {
+            // In entropy-coded data a 0xFF byte is always followed by 0x00
+            // or a restart marker, so FF D9 there is the real end marker.
+            Some(scan) => !bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9]),
+            None => true,
+        },
+        Format::Png => !bytes.windows(4).skip(8).any(|w| w == b"IEND"),
+        Format::WebP => {
+            let riff = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+            bytes.len() < riff.saturating_add(8)
+        }
+        Format::Gif => false,
+    }
+}
+
+/// Where a JPEG's first scan (SOS) starts, walking its marker segments; `None`
+/// when the file ends first.
+fn first_scan(bytes: &[u8]) -> Option<usize> {
+    let mut at = 2; // after SOI
+    loop {
+        // Markers may be padded with extra 0xFF bytes.
+        while *bytes.get(at)? == 0xFF && *bytes.get(at + 1)? == 0xFF {
+            at += 1;
+        }
+        if *bytes.get(at)? != 0xFF {
+            return None;
+        }
+        let marker = *bytes.get(at + 1)?;
+        let len = u16::from_be_bytes([*bytes.get(at + 2)?, *bytes.get(at + 3)?]) as usize;
+        if marker == 0xDA {
+            return Some(at + 2 + len).filter(|&end| end <= bytes.len());
+        }
+        at += 2 + len;
+    }
 }
 
 /// Reads width and height from the header, without decoding pixels.
@@ -130,6 +191,19 @@ pub fn check_length(declared: Option<u64>, checks: &Checks) -> Result<(), Refusa
     }
 }
 
+/// Applies the size limit while a body arrives: `read` bytes so far (a body
+/// without a length, or longer than it said, is stopped at the limit).
+pub fn check_read(read: u64, checks: &Checks) -> Result<(), Refusal> {
+    if read > checks.max_bytes {
+        Err(Refusal::Failed(format!(
+            "it goes on past the limit of {}; the download was stopped there",
+            human_bytes(checks.max_bytes)
+        )))
+    } else {
+        Ok(())
+    }
+}
+
 /// Everything known before decoding: format, size, and the limits and filters.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {
@@ -142,7 +216,20 @@ pub struct Header {
 pub fn check(bytes: &[u8], checks: &Checks) -> Result<Header, Refusal> {
     check_length(Some(bytes.len() as u64), checks)?;
     let format = sniff(bytes)?;
-    let (width, height) = dimensions(bytes, format)?;
+    let cut = || {
+        Refusal::Failed(format!(
+            "it is cut short: the {} file ends before its image does ({} arrived)",
+            format.label(),
+            human_bytes(bytes.len() as u64)
+        ))
+    };
+    let (width, height) = dimensions(bytes, format).map_err(|unreadable| {
+        if cut_short(bytes, format) {
+            cut()
+        } else {
+            unreadable
+        }
+    })?;
     if width == 0 || height == 0 {
         return Err(Refusal::Failed("its header says it has no pixels".into()));
     }
@@ -159,6 +246,10 @@ pub fn check(bytes: &[u8], checks: &Checks) -> Result<Header, Refusal> {
             pixels as f64 / 1e6,
             checks.max_pixels / 1_000_000
         )));
+    }
+    // After the limits: a bomb is refused for its size even when cut short.
+    if cut_short(bytes, format) {
+        return Err(cut());
     }
     if !checks.file_types.is_empty()
         && !checks
@@ -306,6 +397,66 @@ mod tests {
         let err = check_length(Some(1 << 30), &Checks::default()).unwrap_err();
         assert_eq!(err.to_string(), "it is 1024.0 MB and the limit is 40.0 MB");
         assert!(check_length(None, &Checks::default()).is_ok());
+    }
+
+    #[test]
+    fn a_file_cut_short_is_refused_with_a_sentence() {
+        for (format, name) in [
+            (ImageFormat::Jpeg, "JPEG"),
+            (ImageFormat::Png, "PNG"),
+            (ImageFormat::WebP, "WebP"),
+        ] {
+            let whole = encoded(format, 300, 200);
+            assert!(check(&whole, &Checks::default()).is_ok(), "{name} whole");
+            let cut = &whole[..whole.len() / 2];
+            let err = check(cut, &Checks::default()).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("it is cut short: the {name} file ends")),
+                "{err}"
+            );
+            // Cut anywhere, even inside the header: a sentence, never a panic.
+            for n in 0..whole.len().min(700) {
+                let _ = check(&whole[..n], &Checks::default());
+            }
+        }
+    }
+
+    #[test]
+    fn a_jpeg_with_an_embedded_thumbnail_or_trailing_bytes_is_whole() {
+        // An end marker inside an APP segment (an EXIF thumbnail's) does not
+        // count; bytes after the real one do not matter.
+        let whole = encoded(ImageFormat::Jpeg, 64, 48);
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0, 8, 0xFF, 0xD8, 0xFF, 0xD9, 0, 0];
+        jpeg.extend_from_slice(&whole[2..]);
+        assert!(!cut_short(&jpeg, Format::Jpeg));
+        assert!(cut_short(&jpeg[..jpeg.len() - 2], Format::Jpeg));
+        jpeg.extend_from_slice(b"trailing");
+        assert!(!cut_short(&jpeg, Format::Jpeg));
+    }
+
+    #[test]
+    fn other_formats_are_refused_naming_the_ones_taken() {
+        for (bytes, what) in [
+            (&b"BM\x36\0\0\0"[..], "a BMP file"),
+            (&b"II*\0\x08\0\0\0"[..], "a TIFF file"),
+            (&b"MM\0*\0\0\0\x08"[..], "a TIFF file"),
+            (&[0u8, 0, 1, 0, 1, 0][..], "an ICO icon"),
+        ] {
+            assert_eq!(
+                sniff(bytes).unwrap_err().to_string(),
+                format!("it is {what}, a format this collector does not take (it takes JPEG, PNG, GIF and WebP)")
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_is_stopped_once_it_passes_the_limit() {
+        let c = Checks::default();
+        assert!(check_read(c.max_bytes, &c).is_ok());
+        assert_eq!(
+            check_read(c.max_bytes + 1, &c).unwrap_err().to_string(),
+            "it goes on past the limit of 40.0 MB; the download was stopped there"
+        );
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -45,6 +45,14 @@ pub enum Failure {
     /// No answer within the time allowed. `phase` is `"headers"` (the server
     /// did not start answering) or `"body"` (the image did not finish arriving).
     Timeout { phase: &'static str, after_ms: u64 },
+    /// The host answered, but without the CORS header that lets a web page
+    /// read the answer (seen by a `no-cors` probe after a failed fetch).
+    NoCors,
+    /// The address redirects in a loop or too many times (the browser gives up
+    /// after 20), or to a host that does not answer.
+    RedirectLoop,
+    /// The connection broke after the answer began, before the image ended.
+    Dropped,
     /// The server answered with an HTTP error status.
     Status {
         status: u16,
@@ -58,7 +66,8 @@ impl Failure {
     /// 408, 429 and 5xx are transient; other statuses (404, 403, ...) are not.
     pub fn is_transient(&self) -> bool {
         match self {
-            Failure::Network(_) | Failure::Timeout { .. } => true,
+            Failure::Network(_) | Failure::Timeout { .. } | Failure::Dropped => true,
+            Failure::NoCors | Failure::RedirectLoop => false,
             Failure::Status { status, .. } => {
                 *status == 408 || *status == 429 || (500..=599).contains(status)
             }
@@ -70,16 +79,25 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Network(text) => {
-                write!(
-                    f,
-                    "could not reach the server (network error, or the site does not allow downloads from other pages)"
-                )?;
+                write!(f, "could not reach the server")?;
                 let text = text.trim();
                 if !text.is_empty() {
                     write!(f, ": {text}")?;
                 }
                 Ok(())
             }
+            Failure::NoCors => write!(
+                f,
+                "this host does not allow downloads from a web page (its answer has no CORS header)"
+            ),
+            Failure::RedirectLoop => write!(
+                f,
+                "the address redirects in a loop or too many times, or to a host that does not answer"
+            ),
+            Failure::Dropped => write!(
+                f,
+                "the connection was dropped before the image finished arriving"
+            ),
             Failure::Timeout { phase, after_ms } => {
                 let seconds = seconds_text(*after_ms);
                 if *phase == "body" {
@@ -100,6 +118,21 @@ impl fmt::Display for Failure {
                 }
             }
         }
+    }
+}
+
+/// What a fetch that failed before any answer came means, from two probes
+/// made after it (a page sees only "Failed to fetch" for all of these):
+/// `answers_no_cors` — the same address answered a `no-cors` request, so the
+/// host is up and only refuses to be read by a page; `redirects` — the
+/// address answers with a redirect (a `redirect: "manual"` request).
+pub fn diagnose(answers_no_cors: bool, redirects: bool, detail: String) -> Failure {
+    if answers_no_cors {
+        Failure::NoCors
+    } else if redirects {
+        Failure::RedirectLoop
+    } else {
+        Failure::Network(detail)
     }
 }
 
@@ -329,6 +362,42 @@ mod tests {
                 assert!(wide.backoff_ms(retry, jitter) >= u32::MAX / 2);
                 assert!(policy.backoff_ms(retry, jitter) <= 30_000);
             }
+        }
+    }
+
+    #[test]
+    fn a_failed_fetch_is_told_apart_by_its_probes() {
+        let policy = RetryPolicy::default();
+        let no_cors = diagnose(true, false, String::new());
+        assert_eq!(no_cors, Failure::NoCors);
+        assert_eq!(diagnose(true, true, String::new()), Failure::NoCors);
+        assert_eq!(
+            policy.decide(&no_cors, 0, 0.5),
+            Decision::GiveUp(
+                "this host does not allow downloads from a web page (its answer has no CORS header)"
+                    .into()
+            )
+        );
+        let looped = diagnose(false, true, String::new());
+        match policy.decide(&looped, 0, 0.5) {
+            Decision::GiveUp(text) => assert!(text.contains("redirects in a loop"), "{text}"),
+            other => panic!("a redirect loop is not retried: {other:?}"),
+        }
+        let down = diagnose(false, false, "nothing answers".into());
+        assert_eq!(
+            down.to_string(),
+            "could not reach the server: nothing answers"
+        );
+        assert!(matches!(
+            policy.decide(&down, 0, 0.5),
+            Decision::RetryIn { .. }
+        ));
+        match policy.decide(&Failure::Dropped, 3, 0.5) {
+            Decision::GiveUp(text) => assert_eq!(
+                text,
+                "the connection was dropped before the image finished arriving; retried 3 times"
+            ),
+            other => panic!("{other:?}"),
         }
     }
 

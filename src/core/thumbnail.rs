@@ -252,7 +252,9 @@ pub(crate) mod tests {
     fn a_truncated_file_fails_with_a_sentence() {
         let bytes = encoded(ImageFormat::Png, 300, 300);
         let cut = &bytes[..bytes.len() / 2];
-        let header = check(cut, &Checks::default()).unwrap();
+        // `check` refuses it first (cut short); the decoder must fail alone too.
+        assert!(check(cut, &Checks::default()).is_err());
+        let header = check(&bytes, &Checks::default()).unwrap();
         let err = make_thumbnail(cut, &header, 256).unwrap_err();
         assert!(err.starts_with("its PNG data cannot be decoded"), "{err}");
     }
