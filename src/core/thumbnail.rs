@@ -213,7 +213,9 @@ pub(crate) mod tests {
     fn a_truncated_jpeg_fails_with_a_sentence_when_scaled() {
         let bytes = encoded(ImageFormat::Jpeg, 800, 600);
         let cut = &bytes[..bytes.len() / 3];
-        let header = check(cut, &Checks::default()).unwrap();
+        // `check` refuses it first (cut short); the decoder must not panic alone either.
+        assert!(check(cut, &Checks::default()).is_err());
+        let header = check(&bytes, &Checks::default()).unwrap();
         match make_jpeg_thumbnail_scaled(cut, &header, 256) {
             Ok(t) => assert_eq!(
                 (t.width, t.height),
