@@ -1,6 +1,11 @@
 // The benchmark's outputs: bench/results.json, BENCHMARKS.md and the table
 // printed at the end of a run.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+
+// What limits each target not yet met, as found by a profile (bench/limits.json,
+// kept by hand beside the figures it explains).
+const limitsFile = new URL('./limits.json', import.meta.url);
+const LIMITS = existsSync(limitsFile) ? JSON.parse(readFileSync(limitsFile, 'utf8')) : {};
 
 const fmt = (v, unit = '') => (v === null || v === undefined ? 'not measured yet' : `${v}${unit}`);
 
@@ -121,7 +126,7 @@ function markdown(r) {
   const t = r.throughput;
   const big = r.scale?.find((e) => e.note && e.n !== t?.n);
   const tgt = targets(r).map((x) => [x.name, x.target, x.value, x.status,
-    x.status === 'not met' ? 'not yet profiled' : '']);
+    x.status === 'not met' ? (LIMITS[x.name] ?? 'not yet profiled') : '']);
   return `# Benchmarks
 
 Measurements, not tests: \`make bench\` runs them (never \`make test\`, never
@@ -129,7 +134,7 @@ CI) and rewrites this file and \`bench/results.json\`. Every figure is the
 median of ${r.runs} run${r.runs === 1 ? '' : 's'} (\`BENCH_RUNS\`, default 3); \`BENCH_QUICK=1\` runs every workload
 about 10× smaller and writes to \`bench/out/\` instead of here.
 
-Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.part_dates && new Set(Object.values(r.part_dates)).size > 1 ? `\nThis run measured only some parts; the others are kept from earlier runs: ${Object.entries(r.part_dates).map(([p, d]) => `${p} ${d}`).join(', ')}.` : ''}${r.quick ? ' **QUICK run: workloads / 10.**' : ''}${Math.max(...r.machine.load_at_start, ...r.machine.load_at_end) > 1.5 ? `\n**The machine was busy** (load average ${r.machine.load_at_start[0]} at the start, ${r.machine.load_at_end[0]} at the end, on ${r.machine.cores} cores: other builds): these figures are lower than an idle machine gives.` : ''}
+Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.part_dates && new Set(Object.values(r.part_dates)).size > 1 ? `\nThis run measured only some parts; the others are kept from earlier runs: ${Object.entries(r.part_dates).map(([p, d]) => `${p} ${d}`).join(', ')}.` : ''}${r.quick ? ' **QUICK run: workloads / 10.**' : ''}${r.machine.load_at_start[0] > 1.5 ? `\n**The machine was busy before the run started** (load average ${r.machine.load_at_start[0]} on ${r.machine.cores} cores: other work): these figures are lower than an idle machine gives.` : ''}
 
 ## Results
 

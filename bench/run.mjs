@@ -284,8 +284,10 @@ async function main() {
     responsiveness: null, cancel: null, size: null, scale: null, panel: null, panel_note: 'not measured yet', storage: null, storage_note: 'not measured yet', export: null, export_note: 'not measured yet',
     errors: [],
   };
-  const attempt = async (name, fn) => {
-    if (ONLY && !ONLY.includes(name)) return;
+  // A part named in BENCH_ONLY (or every part) runs; its inner steps
+  // (img2dataset, the native limit) run with it (`inner`).
+  const attempt = async (name, fn, inner = false) => {
+    if (!inner && ONLY && !ONLY.includes(name)) return;
     try { await fn(); } catch (e) {
       console.log(`[bench] ${name} FAILED: ${e.stack || e}`);
       results.errors.push(`${name}: ${String(e.message || e).split('\n')[0]}`);
@@ -326,12 +328,12 @@ async function main() {
             peer.push(await img2datasetRun(listFile, N));
             log(`img2dataset ${i + 1}/${RUNS}: ${JSON.stringify(peer.at(-1))}`);
           }
-        });
+        }, true);
         let limit = [];
         await attempt('limit', async () => {
           limit = await nativeLimit(filesDir);
           log(`native limit: ${JSON.stringify(limit)}`);
-        });
+        }, true);
         const oursImgS = median(ours.map((r) => r.img_s));
         const peerImgS = median(peer.map((r) => r.img_s));
         results.throughput = {
