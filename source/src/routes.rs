@@ -138,6 +138,7 @@ pub async fn search(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -
         Ok(n) => n.min(100),
         Err(e) => return bad_request(e),
     };
+    app.stats.saw_query(p.get("q").unwrap_or(""));
     let lib = app.store.library();
     let matches = lib.search(p.get("q").unwrap_or(""));
     let start = (page - 1).saturating_mul(per_page);
@@ -370,6 +371,16 @@ pub async fn mediawiki(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri
             "The \"gsrsearch\" parameter must be set.".into(),
         );
     };
+    app.stats.saw_query(query);
+    let length = query.chars().count();
+    if length > MEDIAWIKI_MAX_QUERY_CHARS {
+        return wiki_error(
+            "cirrussearch-query-too-long",
+            format!(
+                "Search request is longer than the maximum allowed length. ({length} > {MEDIAWIKI_MAX_QUERY_CHARS})"
+            ),
+        );
+    }
     let limit = if p.get("gsrlimit") == Some("max") {
         50
     } else {
@@ -408,6 +419,11 @@ fn openverse_error(status: StatusCode, detail: String) -> Response {
     json(status, &serde_json::json!({ "detail": detail }))
 }
 
+/// CirrusSearch's longest query (`$wgCirrusSearchMaxFullTextQueryLength`), in characters.
+const MEDIAWIKI_MAX_QUERY_CHARS: usize = 300;
+/// Openverse's longest `q`, in characters.
+const OPENVERSE_MAX_QUERY_CHARS: usize = 200;
+
 /// Openverse caps anonymous paging at this many results in all.
 const OPENVERSE_MAX_RESULTS: u64 = 240;
 
@@ -422,6 +438,16 @@ pub async fn openverse(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri
         return openverse_error(
             StatusCode::UNAUTHORIZED,
             "Authentication credentials were not provided. Anonymous requests may ask for at most 20 results a page and at most 20 pages.".into(),
+        );
+    }
+    let query = p.get("q").unwrap_or("");
+    app.stats.saw_query(query);
+    if query.chars().count() > OPENVERSE_MAX_QUERY_CHARS {
+        return openverse_error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "q: Ensure this field has no more than {OPENVERSE_MAX_QUERY_CHARS} characters."
+            ),
         );
     }
     let mut licenses = Vec::new();
@@ -457,7 +483,7 @@ pub async fn openverse(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri
     let matches: Vec<&ImageMeta> = app
         .store
         .library()
-        .search(p.get("q").unwrap_or(""))
+        .search(query)
         .into_iter()
         .filter(|m| licenses.is_empty() || licenses.contains(&m.license))
         .filter(|m| formats.is_empty() || formats.contains(&m.format))

@@ -21,6 +21,9 @@ pub struct Snapshot {
     pub max_image_in_flight: u64,
     /// Requests per image id (ids as strings in JSON).
     pub by_image: BTreeMap<u32, u64>,
+    /// The search queries received (local search, MediaWiki, Openverse), as
+    /// decoded from the request, oldest first; the last 20 are kept.
+    pub queries: Vec<String>,
 }
 
 /// The live counters of one server.
@@ -82,6 +85,17 @@ impl Stats {
     }
 }
 
+impl Stats {
+    /// Notes a search query as the server received it.
+    pub fn saw_query(&self, query: &str) {
+        let mut c = self.lock();
+        if c.queries.len() == 20 {
+            c.queries.remove(0);
+        }
+        c.queries.push(query.to_string());
+    }
+}
+
 /// One request in flight; dropping it ends the request.
 pub struct InFlight {
     stats: Arc<Stats>,
@@ -130,6 +144,19 @@ mod tests {
         drop(a);
         assert_eq!(s.snapshot().in_flight, 0);
         assert_eq!(s.count_image(3), 1);
+    }
+
+    #[test]
+    fn queries_are_kept_whole_and_only_the_last_twenty() {
+        let s = Arc::new(Stats::default());
+        s.saw_query("🌊 אגם");
+        assert_eq!(s.snapshot().queries, vec!["🌊 אגם".to_string()]);
+        for i in 0..25 {
+            s.saw_query(&i.to_string());
+        }
+        let q = s.snapshot().queries;
+        assert_eq!((q.len(), q[0].as_str(), q[19].as_str()), (20, "5", "24"));
+        assert!(s.reset().queries.is_empty());
     }
 
     #[test]

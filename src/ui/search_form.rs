@@ -186,7 +186,7 @@ pub fn SearchForm(
             <div class="row">
                 <label class="grow">
                     <span>"Search for"</span>
-                    <input data-testid="query" type="search" placeholder="e.g. misty lake"
+                    <input data-testid="query" type="search" dir="auto" placeholder="e.g. misty lake"
                         prop:value=move || form.query.get() on:input=text_input(form.query) />
                 </label>
                 <label>

@@ -94,3 +94,44 @@ test('a catalog by deep link, and the Openverse-shaped endpoint, collect what th
     await source.stop();
   }
 });
+
+test('unicode queries reach the provider whole; a long one is cut to each provider\'s limit, with a notice', async () => {
+  const source = await startSource(['--count', '200', '--max-side', '600']);
+  try {
+    const page = await env.browser.newPage();
+    const queries = async () => (await source.stats()).queries;
+    // Emoji and right-to-left text, as typed, through the MediaWiki-shaped endpoint.
+    const rtl = 'אגם כחול 🌊 بحيرة';
+    await source.reset();
+    await page.goto(`${env.app.url}/?${new URLSearchParams({ provider: 'commons', api: `${source.url}/w/api.php`, q: rtl, max: '10', autostart: '1' })}`);
+    assert.equal(await statusReaches(page, ['Done', 'Stopped']), 'Done — 0 collected, 0 failed');
+    assert.deepEqual(await queries(), [rtl]);
+    assert.equal(await page.inputValue('[data-testid=query]'), rtl);
+    assert.equal(await page.getAttribute('[data-testid=query]', 'dir'), 'auto');
+
+    // 350 characters of emoji and words: over both services' limits (300 and 200).
+    const long = '🌊 lake '.repeat(50);
+    const lakes = (await source.search('lake', 1)).total;
+    assert.ok(lakes >= 10, `the source has lake images (${lakes})`);
+    for (const [provider, api, limit, service] of [
+      ['commons', `${source.url}/w/api.php`, 300, 'Wikimedia Commons'],
+      ['openverse', source.url, 200, 'Openverse'],
+    ]) {
+      await source.reset();
+      await page.goto(`${env.app.url}/?${new URLSearchParams({ provider, api, q: long, max: '10', autostart: '1' })}`);
+      assert.equal(await statusReaches(page, ['Done', 'Stopped']), 'Done — 10 collected, 0 failed', provider);
+      const sent = await queries();
+      assert.ok(sent.length >= 1);
+      for (const q of sent) {
+        assert.ok([...q].length <= limit, `${provider} got ${[...q].length} characters`);
+        assert.ok(long.startsWith(q), `${provider} got the query's start, cut at a word: ${q.slice(-12)}`);
+        assert.ok(q.endsWith('lake') || q.endsWith('🌊'), 'cut at a word end, not inside a word');
+      }
+      const notices = await page.textContent('[data-testid=notices]');
+      assert.match(notices, new RegExp(`${service} searches at most ${limit} characters; this query has 349, so only its first \\d+ were searched`));
+    }
+    await page.close();
+  } finally {
+    await source.stop();
+  }
+});

@@ -186,7 +186,7 @@ mod tests {
         let e = c.read(200, None, r#"{"name": "x"}"#).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "The catalog sent an answer this app cannot read (it has no \"images\" list)."
+            "The catalog sent an answer this app cannot read: it has no \"images\" list."
         );
         let e = c.read(200, None, "not json").unwrap_err();
         assert!(matches!(

@@ -15,8 +15,8 @@ use url::Url;
 
 use super::endpoints::API_USER_AGENT;
 use super::shared::{
-    check_status, lenient_string, lenient_u32, lenient_u64, notice_page, parse_base, parse_json,
-    sentence, value_text,
+    check_status, fit_query, lenient_string, lenient_u32, lenient_u64, notice_page, parse_base,
+    parse_json, sentence, value_text,
 };
 use super::text::{absolute_http, http_only, plain};
 use super::{Source, SourceError, SourcePage, SourceRequest, Step};
@@ -25,12 +25,17 @@ use crate::core::candidate::Candidate;
 const SERVICE: &str = "Wikimedia Commons";
 /// The API's largest `gsrlimit` for anonymous clients.
 const MAX_LIMIT: usize = 50;
+/// The longest search CirrusSearch takes (`$wgCirrusSearchMaxFullTextQueryLength`,
+/// 300 by default and on Commons); longer ones fail with `cirrussearch-query-too-long`.
+pub const MAX_QUERY_CHARS: usize = 300;
 
 /// A search of Wikimedia Commons (or anything answering like its API).
 #[derive(Clone, Debug)]
 pub struct Commons {
     api: Result<Url, String>,
     query: String,
+    /// Says the query was shortened to fit, before the first request.
+    shortened: Option<String>,
     thumb_px: u32,
     /// The last answer's `continue` object, as query parameters.
     continuation: Vec<(String, String)>,
@@ -42,9 +47,11 @@ impl Commons {
     /// e.g. [`super::endpoints::COMMONS_API`]), asking for thumbnails `thumb_px`
     /// wide (`iiurlwidth`; 0 leaves it out).
     pub fn new(api: &str, query: &str, thumb_px: u32) -> Self {
+        let (query, shortened) = fit_query(SERVICE, query, MAX_QUERY_CHARS);
         Commons {
             api: parse_base("Wikimedia Commons", api),
-            query: query.trim().to_string(),
+            query,
+            shortened,
             thumb_px,
             continuation: Vec::new(),
             done: false,
@@ -97,6 +104,9 @@ impl Source for Commons {
             return Step::Ready(notice_page(
                 "Type some words to search Wikimedia Commons for.".to_string(),
             ));
+        }
+        if let Some(notice) = self.shortened.take() {
+            return Step::Ready(notice_page(notice));
         }
         let limit = wanted.clamp(1, MAX_LIMIT);
         let mut params: Vec<(String, String)> = [
@@ -537,6 +547,29 @@ mod tests {
         ));
         // None of that advanced the search.
         assert!(matches!(s.next(10), Step::Fetch(_)));
+    }
+
+    #[test]
+    fn commons_unicode_queries_go_whole_and_long_ones_fit_its_limit() {
+        let gsrsearch = |step: Step| {
+            let (url, _) = fetch(step);
+            pairs(&url)
+                .into_iter()
+                .find(|(k, _)| k == "gsrsearch")
+                .map(|(_, v)| v)
+        };
+        let q = "🌊 אגם כחול lake";
+        let mut s = Commons::new(API, q, 0);
+        assert_eq!(gsrsearch(s.next(10)).as_deref(), Some(q));
+        let long = format!("{} lake", "🌊".repeat(400));
+        let mut s = Commons::new(API, &long, 0);
+        assert!(
+            matches!(s.next(10), Step::Ready(page) if page.notices[0].starts_with(
+                "Wikimedia Commons searches at most 300 characters; this query has 405"
+            ))
+        );
+        let sent = gsrsearch(s.next(10)).unwrap();
+        assert_eq!(sent, "🌊".repeat(300));
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl fmt::Display for SourceError {
             SourceError::Malformed { service, detail } => {
                 write!(
                     f,
-                    "{service} sent an answer this app cannot read ({detail})."
+                    "{service} sent an answer this app cannot read: {detail}."
                 )
             }
         }

@@ -13,8 +13,8 @@ use serde_json::Value;
 use url::Url;
 
 use super::shared::{
-    carry_retry_after, check_status, lenient_string, lenient_u32, lenient_u64, notice_page,
-    parse_base, parse_json, sentence, status_error, value_text,
+    carry_retry_after, check_status, fit_query, lenient_string, lenient_u32, lenient_u64,
+    notice_page, parse_base, parse_json, sentence, status_error, value_text,
 };
 use super::text::{absolute_http, clean, http_only, plain};
 use super::{Source, SourceError, SourcePage, SourceRequest, Step};
@@ -24,6 +24,9 @@ const SERVICE: &str = "Openverse";
 /// Anonymous limits of the real API.
 const MAX_PAGE_SIZE: usize = 20;
 const MAX_PAGE: u64 = 20;
+/// The longest `q` the API takes ("a query string that should not exceed
+/// 200 characters in length").
+pub const MAX_QUERY_CHARS: usize = 200;
 
 /// Openverse's search filters. Each is the API's own parameter value (e.g.
 /// `license_type = "commercial"`, `license = "by,by-sa"`, `extension = "jpg"`,
@@ -62,6 +65,8 @@ impl Filters {
 pub struct Openverse {
     base: Result<Url, String>,
     query: String,
+    /// Says the query was shortened to fit, before the first request.
+    shortened: Option<String>,
     filters: Filters,
     /// Results (positions in the whole result list) read so far.
     offset: u64,
@@ -76,9 +81,11 @@ impl Openverse {
     /// A search of `query` with `filters` at the Openverse API whose base URL
     /// is `api_base` (e.g. [`super::endpoints::OPENVERSE_API`]).
     pub fn new(api_base: &str, query: &str, filters: Filters) -> Self {
+        let (query, shortened) = fit_query(SERVICE, query, MAX_QUERY_CHARS);
         Openverse {
             base: parse_base("Openverse", api_base),
-            query: query.trim().to_string(),
+            query,
+            shortened,
             filters,
             offset: 0,
             page: 1,
@@ -146,6 +153,9 @@ impl Source for Openverse {
                 return Step::Ready(notice_page(notice.clone()));
             }
         };
+        if let Some(notice) = self.shortened.take() {
+            return Step::Ready(notice_page(notice));
+        }
         let mut page_size = wanted.clamp(1, MAX_PAGE_SIZE) as u64;
         let mut page = self.offset / page_size + 1;
         if page > MAX_PAGE {
@@ -405,6 +415,30 @@ mod tests {
             fetch_url(s.next(5)).as_str(),
             "http://127.0.0.1:8765/v1/images/?q=&page=1&page_size=5"
         );
+    }
+
+    #[test]
+    fn openverse_unicode_queries_go_whole_and_long_ones_fit_its_limit() {
+        // Emoji and right-to-left text reach the API exactly as typed.
+        let q = "🦊 שועל أحمر fox";
+        let mut s = Openverse::new(API, q, Filters::default());
+        assert_eq!(get(&fetch_url(s.next(5)), "q").as_deref(), Some(q));
+        // 300 characters: a notice first, then a request within 200.
+        let long = "fox ".repeat(75);
+        let mut s = Openverse::new(API, &long, Filters::default());
+        match s.next(5) {
+            Step::Ready(page) => {
+                assert!(page.candidates.is_empty());
+                assert_eq!(
+                    page.notices,
+                    vec!["Openverse searches at most 200 characters; this query has 299, so only its first 199 were searched.".to_string()]
+                );
+            }
+            other => panic!("expected the notice first, got {other:?}"),
+        }
+        let sent = get(&fetch_url(s.next(5)), "q").unwrap();
+        assert!(sent.chars().count() <= MAX_QUERY_CHARS);
+        assert!(sent.starts_with("fox fox") && sent.ends_with("fox"));
     }
 
     #[test]

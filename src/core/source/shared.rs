@@ -76,7 +76,7 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     if trimmed.is_empty() {
         return Err(SourceError::Malformed {
             service,
-            detail: "the answer was empty".into(),
+            detail: "it was empty".into(),
         });
     }
     if trimmed.starts_with('<') {
@@ -87,8 +87,60 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     }
     serde_json::from_str(trimmed).map_err(|e| SourceError::Malformed {
         service,
-        detail: e.to_string(),
+        detail: json_problem(&e).into(),
     })
+}
+
+/// What was wrong with a JSON answer, in words (the parser's line and column
+/// mean nothing to the person collecting).
+fn json_problem(e: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Eof => "it was cut off before its end",
+        Category::Syntax => "it is not valid JSON",
+        Category::Data => "it lacks what this service always sends",
+        Category::Io => "it could not be read",
+    }
+}
+
+/// A search query as a service takes it: trimmed, runs of white space made
+/// one space, and at most `max` characters (Unicode scalar values, as
+/// MediaWiki's CirrusSearch and Openverse count them). A longer query is cut
+/// at the end of a word when one ends in its second half, and never inside an
+/// emoji sequence; the notice says so, for the user.
+pub(crate) fn fit_query(service: &str, query: &str, max: usize) -> (String, Option<String>) {
+    let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
+    let length = query.chars().count();
+    if length <= max {
+        return (query, None);
+    }
+    let chars: Vec<char> = query.chars().collect();
+    let mut end = max;
+    if !chars[max].is_whitespace() {
+        // Mid-word: go back to the last space, if that keeps half the query.
+        if let Some(space) = chars[..max].iter().rposition(|c| c.is_whitespace()) {
+            if space >= max / 2 {
+                end = space;
+            }
+        }
+    }
+    // Never leave half an emoji: a joiner, a variation selector or a skin
+    // tone waits for what it joins or modifies.
+    let dangling = |c: char| {
+        matches!(
+            c,
+            '\u{200d}' | '\u{fe0e}' | '\u{fe0f}' | '\u{1f3fb}'..='\u{1f3ff}'
+        ) || c.is_whitespace()
+    };
+    while end > 0 && dangling(chars[end - 1]) {
+        end -= 1;
+    }
+    let fitted: String = chars[..end].iter().collect();
+    let kept = fitted.chars().count();
+    let notice = format!(
+        "{service} searches at most {max} characters; this query has {length}, so only its first {kept} were searched."
+    );
+    (fitted, Some(notice))
 }
 
 /// The text ending with one full stop (or another closing mark).
@@ -191,7 +243,7 @@ mod tests {
         let e = parse_json::<Value>("Openverse", "<html>oops</html>").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Openverse sent an answer this app cannot read (it sent an HTML page instead of JSON)."
+            "Openverse sent an answer this app cannot read: it sent an HTML page instead of JSON."
         );
         assert!(matches!(
             parse_json::<Value>("Openverse", "  "),
@@ -202,6 +254,86 @@ mod tests {
             Err(SourceError::Malformed { .. })
         ));
         assert!(parse_json::<Value>("Openverse", "\u{feff}{}").is_ok());
+    }
+
+    #[test]
+    fn malformed_json_reads_as_a_sentence_without_parser_detail() {
+        let said = |body: &str| {
+            parse_json::<Value>("Openverse", body)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            said("{\"results\": [1, 2"),
+            "Openverse sent an answer this app cannot read: it was cut off before its end."
+        );
+        assert_eq!(
+            said("{results: 1}"),
+            "Openverse sent an answer this app cannot read: it is not valid JSON."
+        );
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Needs {
+            results: Vec<u8>,
+        }
+        let e = parse_json::<Needs>("Openverse", "{\"count\": 1}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Openverse sent an answer this app cannot read: it lacks what this service always sends."
+        );
+        for body in ["{\"a\":", "[1,", "{x}", "nul"] {
+            let text = said(body);
+            assert!(!text.contains("line") && !text.contains("column"), "{text}");
+        }
+    }
+
+    #[test]
+    fn queries_within_the_limit_are_only_tidied() {
+        assert_eq!(
+            fit_query("X", "  misty   lake ", 200),
+            ("misty lake".into(), None)
+        );
+        // Emoji and right-to-left text pass through whole.
+        let q = "🌊 אגם כחול lake";
+        assert_eq!(fit_query("X", q, 200), (q.to_string(), None));
+        // Characters are counted, not bytes: 200 four-byte emoji fit 200.
+        let emoji = "🦊".repeat(200);
+        assert_eq!(fit_query("X", &emoji, 200).0, emoji);
+    }
+
+    #[test]
+    fn long_queries_are_cut_at_a_word_end_with_a_notice() {
+        let words = "lake ".repeat(60); // 300 characters with the last space
+        let (q, notice) = fit_query("Openverse", &words, 200);
+        assert_eq!(q.chars().count(), 199);
+        assert!(q.ends_with("lake"));
+        assert_eq!(
+            notice.unwrap(),
+            "Openverse searches at most 200 characters; this query has 299, so only its first 199 were searched."
+        );
+        // Right-to-left words are cut the same way, on characters.
+        let hebrew = "אגם ".repeat(100);
+        let (q, _) = fit_query("X", &hebrew, 300);
+        assert!(q.chars().count() <= 300 && q.ends_with("אגם"));
+        // One long word: cut at the limit.
+        let (q, _) = fit_query("X", &"a".repeat(301), 300);
+        assert_eq!(q.len(), 300);
+        // A family emoji (joined by U+200D) is not left with a dangling joiner.
+        let family = "👨\u{200d}👩\u{200d}👧";
+        let long = format!("{}{family}{family}", "b".repeat(197));
+        let (q, _) = fit_query("X", &long, 200);
+        assert!(!q.ends_with('\u{200d}'), "{q:?}");
+        assert!(q.chars().count() <= 200);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fitted_queries_never_pass_the_limit(q in "\\PC{0,400}", max in 1usize..320) {
+            let (fitted, notice) = fit_query("X", &q, max);
+            proptest::prop_assert!(fitted.chars().count() <= max);
+            proptest::prop_assert_eq!(notice.is_some(), q.split_whitespace().collect::<Vec<_>>().join(" ").chars().count() > max);
+            proptest::prop_assert!(!fitted.ends_with('\u{200d}'), "ends with a joiner: {:?}", fitted);
+        }
     }
 
     #[test]
