@@ -83,15 +83,24 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>, on_open: Callback<GalleryItem>
     };
     let on_scroll = window_event_listener(leptos::ev::scroll, move |_| measure());
     let on_resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    // The gallery's width is known once it is laid out, and its place moves
+    // as the parts above it change size. A ResizeObserver tells of both right
+    // after the browser's own layout, so measuring then costs nothing; never
+    // measure when items change: that would force a layout of the whole page
+    // in the middle of applying a frame's reports (a 120 ms task in a trace).
+    let observer = StoredValue::new_local(SizeObserver::new(measure));
+    Effect::new(move |_| {
+        if let (Some(el), Some(body)) = (container.get(), document().body()) {
+            observer.with_value(|o| {
+                o.observe(&el);
+                o.observe(&body);
+            });
+        }
+    });
     on_cleanup(move || {
         on_scroll.remove();
         on_resize.remove();
-    });
-    // The gallery's width is known once it is in the page, and its place
-    // moves as the form above it changes: measure when items change too.
-    Effect::new(move |_| {
-        items.track();
-        measure();
+        observer.with_value(SizeObserver::disconnect);
     });
 
     let grid = Memo::new(move |_| {
@@ -143,6 +152,49 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>, on_open: Callback<GalleryItem>
     }
 }
 
+/// A `ResizeObserver` calling back with no arguments, disconnected with its
+/// component. Declared here rather than through web-sys: it is three calls.
+struct SizeObserver {
+    observer: Option<ResizeObserver>,
+    _callback: wasm_bindgen::closure::Closure<dyn FnMut()>,
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    type ResizeObserver;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(callback: &js_sys::Function) -> Result<ResizeObserver, wasm_bindgen::JsValue>;
+    #[wasm_bindgen(method)]
+    fn observe(this: &ResizeObserver, target: &web_sys::Element);
+    #[wasm_bindgen(method)]
+    fn disconnect(this: &ResizeObserver);
+}
+
+impl SizeObserver {
+    fn new(mut on_change: impl FnMut() + 'static) -> SizeObserver {
+        use wasm_bindgen::JsCast;
+        let callback = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || on_change());
+        // A browser without ResizeObserver still measures on scroll and resize.
+        let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
+        SizeObserver {
+            observer,
+            _callback: callback,
+        }
+    }
+
+    fn observe(&self, target: &web_sys::Element) {
+        if let Some(o) = &self.observer {
+            o.observe(target);
+        }
+    }
+
+    fn disconnect(&self) {
+        if let Some(o) = &self.observer {
+            o.disconnect();
+        }
+    }
+}
+
 #[component]
 fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
     let canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -181,7 +233,7 @@ fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
             .into_any()
         }
         _ => view! {
-            <div class="reason"><b>{label.clone()}</b><span>{reason}</span></div>
+            <div class="reason"><b dir="auto">{label.clone()}</b><span>{reason}</span></div>
         }
         .into_any(),
     };
