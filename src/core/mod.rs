@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod plan;
 pub mod pressure;
 pub mod priority;
+pub mod profile;
 pub mod protocol;
 pub mod record;
 pub mod retry;

@@ -99,12 +99,20 @@ fn caches() -> Result<CacheStorage, StoreError> {
 }
 
 async fn originals() -> Result<Cache, StoreError> {
+    thread_local! {
+        /// Opened once per thread (page or worker): nothing deletes this cache.
+        static OPENED: std::cell::RefCell<Option<Cache>> = const { std::cell::RefCell::new(None) };
+    }
+    if let Some(cache) = OPENED.with_borrow(Clone::clone) {
+        return Ok(cache);
+    }
     let cache = JsFuture::from(caches()?.open(ORIGINALS))
         .await
-        .map_err(store_error)?;
-    cache
+        .map_err(store_error)?
         .dyn_into::<Cache>()
-        .map_err(|_| StoreError::Failed("Cache Storage answered oddly".into()))
+        .map_err(|_| StoreError::Failed("Cache Storage answered oddly".into()))?;
+    OPENED.set(Some(cache.clone()));
+    Ok(cache)
 }
 
 /// Keeps an original's bytes under its SHA-256 (a worker calls this).
