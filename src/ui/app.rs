@@ -2,7 +2,7 @@
 //!
 //! State lives in signals here and is handed to the parts that draw it. A
 //! collection's reports arrive through a [`FrameBatch`], so the signals change
-//! at most once per frame.
+//! at most once per frame, and at most every 120 ms.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;

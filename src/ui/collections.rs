@@ -50,10 +50,7 @@ pub fn Collections(
             .map(|c| {
                 let id = c.id;
                 let state = state_of(&c);
-                let when = js_sys::Date::new(&c.created_unix_ms.into())
-                    .to_locale_date_string("default", &wasm_bindgen::JsValue::UNDEFINED)
-                    .as_string()
-                    .unwrap_or_default();
+                let when = local_date(c.created_unix_ms);
                 let name = c.name.clone();
                 let shown = move || active.get() == id;
                 view! {
@@ -113,4 +110,16 @@ fn size(bytes: u64) -> String {
     } else {
         format!("{mb:.1} MB")
     }
+}
+
+/// A day as `2026-12-01`, in local time. Not `toLocaleDateString`: its
+/// first call loads the browser's locale data, a 70 ms task in a trace.
+fn local_date(unix_ms: f64) -> String {
+    let d = js_sys::Date::new(&unix_ms.into());
+    format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
 }

@@ -1,8 +1,8 @@
 //! The page: Leptos components, one file per visible part.
 //!
 //! [`app`] owns the page's state (signals) and starts collections; the other
-//! modules draw a part of it. Reports from the collector are applied at most
-//! once per animation frame ([`batch`]), so a burst of results is one render.
+//! modules draw a part of it. Reports from the collector are applied
+//! in one animation frame at most every 120 ms ([`batch`]), so a burst of results is one render.
 
 pub mod app;
 pub mod batch;

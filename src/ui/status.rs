@@ -40,9 +40,13 @@ pub fn StatusPanel(view: View) -> impl IntoView {
         <section class="status" aria-label="Progress">
             <div class="bar" role="progressbar" data-testid="progress" aria-label="Images settled"
                 aria-valuemin="0" aria-valuenow=settled aria-valuemax=max>
-                <div class="fill" style:width=move || {
+                // Scaled, not sized: a transform animates on the compositor,
+                // while a width transition lays out and repaints the page
+                // every frame of a collection.
+                <div class="fill" style:transform=move || {
                     let m = max();
-                    format!("{}%", (settled() * 100).checked_div(m).unwrap_or(0))
+                    let done = if m == 0 { 0.0 } else { settled() as f64 / m as f64 };
+                    format!("scaleX({:.4})", done.clamp(0.0, 1.0))
                 }></div>
             </div>
             <p data-testid="status" role="status" aria-live="polite">{status}</p>
