@@ -11,8 +11,8 @@ SOURCE_PORT ?= 8765
 ## make run: build, start the local demo source and the app server, print the URL.
 run: setup build source
 	@trap 'kill 0' EXIT INT TERM; \
-	target/debug/local-source --port $(SOURCE_PORT) --count 2000 & \
-	target/debug/serve-app --dir dist --port $(APP_PORT) & \
+	$${CARGO_TARGET_DIR:-target}/debug/local-source --port $(SOURCE_PORT) --count 2000 & \
+	$${CARGO_TARGET_DIR:-target}/debug/serve-app --dir dist --port $(APP_PORT) & \
 	sleep 1; \
 	echo; echo "Open http://127.0.0.1:$(APP_PORT)/  (local source on http://127.0.0.1:$(SOURCE_PORT); Ctrl+C stops both)"; echo; \
 	wait

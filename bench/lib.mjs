@@ -8,6 +8,8 @@ import os from 'node:os';
 import { chromium } from 'playwright-core';
 
 export const root = new URL('../', import.meta.url).pathname;
+/** Where cargo puts the builds: CARGO_TARGET_DIR when set, as the tests do. */
+export const targetDir = process.env.CARGO_TARGET_DIR || `${root}target`;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Milliseconds since the epoch, sub-millisecond (comparable with the page's). */
 export const epochMs = () => performance.timeOrigin + performance.now();
@@ -19,9 +21,9 @@ function killAll() {
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { killAll(); process.exit(130); });
 
-/** Starts target/debug/BIN with `--port 0` and waits for its address. */
+/** Starts the debug build's BIN with `--port 0` and waits for its address. */
 export async function startProcess(bin, args) {
-  const child = spawn(`${root}target/debug/${bin}`, [...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(`${targetDir}/debug/${bin}`, [...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let out = '';
   let err = '';

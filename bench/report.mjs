@@ -7,6 +7,35 @@ import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 const limitsFile = new URL('./limits.json', import.meta.url);
 const LIMITS = existsSync(limitsFile) ? JSON.parse(readFileSync(limitsFile, 'utf8')) : {};
 
+/**
+ * What limits a target, from this run's own profiles where it has them (the
+ * workers' stage times, their synchronous spans, the page's code by crate);
+ * otherwise the note kept in bench/limits.json.
+ */
+function measuredLimit(name, r) {
+  const p = r.throughput?.profile;
+  if (name.startsWith('throughput ratio') && p) {
+    const ms = p.per_image_ms;
+    const need = r.throughput.img2dataset_img_s ? Math.round(1.5 * r.throughput.img2dataset_img_s) : null;
+    return `Profile of the median run, from the workers' own stage clocks (core::profile): per image, ${p.workers} workers spent `
+      + `${ms.decode} ms decoding, ${ms.hash} ms hashing and ${ms.check} ms checking — ${p.sync_per_image_ms} ms holding their thread — `
+      + `plus ${ms.download} ms downloading, ${ms.wait} ms waiting for a host slot, ${ms.store_original} ms storing the original and ${ms.store_record} ms its record (asynchronous: other items overlap them). `
+      + `The synchronous work alone caps ${p.workers} workers at ${p.sync_ceiling_img_s} img/s if each had a core to itself; the browser's own threads (network, storage, the page) share the same ${r.machine.cores} cores. `
+      + `The target needs ${need ?? '?'} img/s. Decoding dominates: the same files decode at ${r.throughput.limit_img_s} img/s natively (libjpeg-turbo, SIMD), and jpeg-decoder in wasm (no SIMD) does the same work several times slower.`;
+  }
+  if (name === 'cancel p95' && r.cancel?.worker_sync_p95_ms != null) {
+    const c = r.cancel;
+    return `A worker hears a Cancel only between synchronous spans (check + decode + hash of one image, measured in the workers during these cancel runs): `
+      + `p50 ${c.worker_sync_p50_ms} ms, p95 ${c.worker_sync_p95_ms} ms, longest ${c.worker_sync_max_ms} ms. Its downloads in flight are aborted when it next runs, so the p95 is about the worst decode in hand plus the source noticing the closed connection.`;
+  }
+  if (name === 'page wasm + JS, gzip' && r.size?.app_code?.by_crate) {
+    const k = r.size.app_code;
+    return `Code by crate (function bytes of cargo's release build, before wasm-opt; ${Math.round(k.total_code_bytes / 1024)} KB of code, ${Math.round(k.data_bytes / 1024)} KB of data): `
+      + `${k.by_crate.slice(0, 8).map((c) => `${c.crate} ${c.share_pct} %`).join(', ')}.`;
+  }
+  return LIMITS[name] ?? null;
+}
+
 const fmt = (v, unit = '') => (v === null || v === undefined ? 'not measured yet' : `${v}${unit}`);
 
 /** The targets of the issue: [name, value, test, text]. */
@@ -121,12 +150,41 @@ export function printTable(r) {
   if (r.errors) console.log(`\nerrors: ${r.errors.join('; ')}`);
 }
 
+/** The profiles behind the limits: the workers' stages and the page's code by crate. */
+function profiles(r) {
+  const p = r.throughput?.profile;
+  const k = r.size?.app_code;
+  let out = '';
+  if (p) {
+    const stages = Object.keys(p.per_image_ms);
+    out += `\n## Where the workers' time goes\n\nThe median throughput run (${p.items} images, ${p.workers} workers), from each worker's stage clocks (\`core::profile\`, published as \`__collectorProfile\`). Check, decode and hash run on the worker's thread and hold it; the other stages are waits during which the worker's other items go on, so the shares add up to more than 100 %.\n\n`;
+    out += mdTable(['stage', 'ms per image', 'share of the workers\' time'], stages.map((st) => [st, p.per_image_ms[st], `${p.share_of_worker_time_pct?.[st] ?? '?'} %`]));
+    out += `\n\nSynchronous span per image (check + decode + hash): p50 ${p.sync_p50_ms} ms, p95 ${p.sync_p95_ms} ms, longest ${p.sync_max_ms} ms.\n`;
+  }
+  if (k?.by_crate) {
+    out += `\n## What the page's code is made of\n\n${k.note}: ${Math.round(k.total_code_bytes / 1024)} KB of code in ${k.functions} functions, ${Math.round(k.data_bytes / 1024)} KB of data.\n\n`;
+    out += mdTable(['crate', 'code KB', 'share'], k.by_crate.map((c) => [c.crate, Math.round(c.bytes / 1024), `${c.share_pct} %`]));
+    out += '\n';
+  }
+  return out;
+}
+
+/** One sentence: which decode path won, and by how much. */
+function decodeWinner(r) {
+  const d = r.decode;
+  if (!d) return '';
+  const names = { image_crate: 'the image crate (full decode, then resize)', create_image_bitmap: 'createImageBitmap with resize', scaled_jpeg: 'jpeg-decoder at reduced scale (DCT scaling), then resize' };
+  const rates = { image_crate: d.image_crate_img_s, create_image_bitmap: d.create_image_bitmap_img_s, scaled_jpeg: d.scaled_jpeg_img_s };
+  const [runnerUp] = Object.entries(rates).filter(([k]) => k !== d.default).sort((a, b) => b[1] - a[1]);
+  return `\n**Decode path**: ${names[d.default] ?? d.default} won with ${rates[d.default]} img/s, ${d.speedup}× the runner-up, ${names[runnerUp[0]]} (${runnerUp[1]} img/s); it is the default, and the others stay as fallbacks for what it cannot decode.\n`;
+}
+
 function markdown(r) {
   const m = r.machine;
   const t = r.throughput;
   const big = r.scale?.find((e) => e.note && e.n !== t?.n);
   const tgt = targets(r).map((x) => [x.name, x.target, x.value, x.status,
-    x.status === 'not met' ? (LIMITS[x.name] ?? 'not yet profiled') : '']);
+    x.status === 'not met' ? (measuredLimit(x.name, r) ?? 'not yet profiled') : '']);
   return `# Benchmarks
 
 Measurements, not tests: \`make bench\` runs them (never \`make test\`, never
@@ -139,11 +197,11 @@ Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.part_dat
 ## Results
 
 ${mdTable(['', 'measure', 'value'], rows(r))}
-
+${decodeWinner(r)}
 ## Targets
 
 ${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
-
+${profiles(r)}
 ## What was measured
 
 - **Build**: the release build (\`make dist\` → \`dist-release/\`; Trunk runs
@@ -192,7 +250,7 @@ ${mdTable(['target', 'goal', 'value', 'status', 'what limits it'], tgt)}
   \`app-*_bg.wasm\` and of the worker's \`worker.js\` + \`worker_bg.wasm\` +
   \`worker_loader.js\` in \`dist-release/\`. **tti_ms**: navigation start to
   the Collect button present (the app mounted) and enabled.
-- **scale**: collections of ${(r.scale ?? []).map((e) => e.n).join(', ')} images.${big ? ` The ${big.n}-image run uses
+- **scale**: collections of ${(r.scale ?? []).map((e) => e.n).join(', ')} images (the largest: the median of two runs).${big ? ` The ${big.n}-image run uses
   ${big.images.replace('JPEG, ', '')}: ${big.note}.` : ''} \`peak_mb\` is the
   peak of the page's own memory figure, \`globalThis.__collectorMetrics.total\`
   (page JS heap + page wasm + the workers' wasm + the thumbnail cache, or

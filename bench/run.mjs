@@ -16,13 +16,14 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import {
-  root, sleep, epochMs, startProcess, startSource, prewarm, runProgram, launch, newPage,
+  root, targetDir, sleep, epochMs, startProcess, startSource, prewarm, runProgram, launch, newPage,
   median, percentile, seededRandom, round, machine,
 } from './lib.mjs';
 import { writeReports, printTable } from './report.mjs';
 import { memoryRun, memoryFields } from './memory.mjs';
 import { originalsRun, thumbsRun } from './storage.mjs';
 import { exportRun } from './export.mjs';
+import { breakdown } from './wasm_breakdown.mjs';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS || 3));
 const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
@@ -37,6 +38,8 @@ const N = 1000 / DIV; // throughput and responsiveness
 const PHOTO = { min: 1024, max: 4000 }; // long side: 1024x768 .. 4000x3000
 // The 4 000-image scale run uses smaller images to fit the time budget.
 const BIG_N = 4000 / DIV;
+// Runs of the 4 000-image point (each takes minutes): the median of two.
+const BIG_RUNS = Math.min(RUNS, 2);
 const BIG_SIDES = { min: 512, max: 1600 };
 const SCALE_NS = [250 / DIV, N, BIG_N];
 const CANCELS = QUICK ? 4 : 20;
@@ -50,8 +53,8 @@ const MEMORY_SIDES = { min: 820, max: 4000 }; // 820x615 = 0.5 Mpx .. 4000x3000 
 const MEMORY_BUDGET_MB = 128;
 const UNBOUNDED_MB = 4096; // the largest budget the settings take
 // Decode paths compared on the same images.
-const DECODE_N = 300 / DIV;
-const PANEL_N = 1000 / DIV;
+const DECODE_N = 200 / DIV;
+const PANEL_N = 500 / DIV;
 const STORAGE_N = 200 / DIV;
 const EXPORT_N = 1000 / DIV;
 const THUMBS_N = 2000 / DIV;
@@ -66,6 +69,35 @@ const sourceFlags = (count, sides, extra = []) => [
 ];
 
 // ---------------------------------------------------------------- our page
+
+/** The workers' stage profiles (`globalThis.__collectorProfile`, core::profile) of a page. */
+async function workerProfiles(page) {
+  const all = await Promise.all(page.workers().map((w) => w.evaluate(() => globalThis.__collectorProfile ?? null).catch(() => null)));
+  return all.filter(Boolean);
+}
+
+/**
+ * The workers' profiles as one: ms per image of each stage, each stage's
+ * share of the workers' time over `seconds`, and the synchronous spans.
+ */
+function mergeProfiles(list, seconds) {
+  if (!list.length) return null;
+  const items = list.reduce((a, p) => a + p.items, 0);
+  const totals = {};
+  for (const p of list) for (const [stage, ms] of p.ms) totals[stage] = (totals[stage] ?? 0) + ms;
+  const perImage = Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(v / Math.max(1, items), 1)]));
+  const syncPerImage = round(['check', 'decode', 'hash'].reduce((a, k) => a + totals[k], 0) / Math.max(1, items), 1);
+  const workerMs = list.length * seconds * 1000;
+  return {
+    workers: list.length, items, per_image_ms: perImage, sync_per_image_ms: syncPerImage,
+    share_of_worker_time_pct: seconds ? Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round((100 * v) / workerMs, 1)])) : null,
+    // If the workers did nothing but their synchronous work, each on its own core.
+    sync_ceiling_img_s: syncPerImage ? round((list.length * 1000) / syncPerImage, 1) : null,
+    sync_p50_ms: round(Math.max(...list.map((p) => p.sync_p50_ms)), 1),
+    sync_p95_ms: round(Math.max(...list.map((p) => p.sync_p95_ms)), 1),
+    sync_max_ms: round(Math.max(...list.map((p) => p.sync_max_ms)), 1),
+  };
+}
 
 /** One collection of `n` from a URL list, deep-linked with autostart; timed in the page. */
 async function pageCollection(browser, app, listUrl, n, settings = null, { panel = false } = {}) {
@@ -86,6 +118,7 @@ async function pageCollection(browser, app, listUrl, n, settings = null, { panel
     const failed = await count('failed');
     const seconds = (b.doneAt - b.collectingAt) / 1000;
     const during = b.longtasks.filter(([s, d]) => s + d > b.collectingAt && s < b.doneAt).map(([, d]) => d);
+    const profile = mergeProfiles(await workerProfiles(page), seconds);
     if (!b.end.startsWith('Done') || collected !== n) {
       console.log(`  note: expected ${n} collected, status "${b.end}", ${collected} collected, ${failed} failed`);
     }
@@ -98,6 +131,7 @@ async function pageCollection(browser, app, listUrl, n, settings = null, { panel
       js_heap_peak_mb: round(b.memPeak.js_heap_mb ?? null, 1),
       collector_peak_mb: round(b.memPeak.collector_mb ?? null, 1),
       longtask_error: b.longtaskError,
+      profile,
       ...(panel ? { longest_redraw_ms: round(b.redrawMax ?? null, 1) } : {}),
     };
   } finally {
@@ -154,6 +188,7 @@ async function cancelRuns(browser, app) {
     const random = seededRandom(CANCEL_SEED);
     const { page, close } = await newPage(browser);
     const samples = [];
+    let profile = null;
     try {
       await page.goto(`${app.url}/?provider=urls&urls=${encodeURIComponent(source.listUrl(CANCEL_MAX))}&max=${CANCEL_MAX}`);
       await page.waitForFunction(() => globalThis.__bench.ttiAt !== null, null, { timeout: 30_000 });
@@ -213,6 +248,7 @@ async function cancelRuns(browser, app) {
         });
         log(`  cancel ${i + 1}/${CANCELS}: after ${Math.round(delay)} ms, ${atClick.inFlight} in flight -> 0 in ${round(ms, 1)} ms`);
       }
+      profile = mergeProfiles(await workerProfiles(page), 0);
     } finally {
       await close();
     }
@@ -226,6 +262,11 @@ async function cancelRuns(browser, app) {
       never_reached_zero: samples.length - ms.length,
       requests_after_click: samples.reduce((a, s) => a + (s.requests_after_click ?? 0), 0),
       requests_after_zero: samples.reduce((a, s) => a + (s.requests_after_zero ?? 0), 0),
+      // How long a worker could not hear the Cancel: its synchronous spans
+      // (check + decode + hash of one image) during these runs.
+      worker_sync_p50_ms: profile?.sync_p50_ms ?? null,
+      worker_sync_p95_ms: profile?.sync_p95_ms ?? null,
+      worker_sync_max_ms: profile?.sync_max_ms ?? null,
       samples,
     };
   } finally {
@@ -246,7 +287,16 @@ function sizes(dir) {
   if (app.length !== 2 || worker.length < 2) throw new Error(`unexpected files in ${dir}: ${files.join(', ')}`);
   const per = Object.fromEntries([...app, ...worker].map((f) => [f.replace(/-[0-9a-f]{16}/, '-HASH'), round(gzKb(join(dir, f)), 1)]));
   const sum = (list) => round(list.reduce((a, f) => a + gzKb(join(dir, f)), 0), 1);
-  return { app_gz_kb: sum(app), worker_gz_kb: sum(worker), files_gz_kb: per };
+  // What the page's code is made of, from cargo's release build (it keeps
+  // the names that wasm-bindgen and wasm-opt drop).
+  let code = null;
+  try {
+    const b = breakdown(`${targetDir}/wasm32-unknown-unknown/release/app.wasm`);
+    code = { ...b, by_crate: b.by_crate.slice(0, 12), note: 'cargo release build of the page, before wasm-bindgen and wasm-opt; code bytes of function bodies by the crate their name starts with' };
+  } catch (e) {
+    code = { error: String(e.message || e) };
+  }
+  return { app_gz_kb: sum(app), worker_gz_kb: sum(worker), files_gz_kb: per, app_code: code };
 }
 
 async function tti(browser, app) {
@@ -268,7 +318,7 @@ async function tti(browser, app) {
 
 async function main() {
   mkdirSync(OUT, { recursive: true });
-  for (const need of [`${RELEASE_DIST}/index.html`, `${root}target/debug/local-source`, `${root}target/debug/serve-app`, `${VENV}/bin/img2dataset`]) {
+  for (const need of [`${RELEASE_DIST}/index.html`, `${targetDir}/debug/local-source`, `${targetDir}/debug/serve-app`, `${VENV}/bin/img2dataset`]) {
     if (!existsSync(need)) throw new Error(`${need} is missing: run \`make bench\` (it builds and installs what the benchmark needs)`);
   }
   const results = {
@@ -305,15 +355,23 @@ async function main() {
       log(`size: app ${s.app_gz_kb} KB gz, worker ${s.worker_gz_kb} KB gz, tti ${results.size.tti_ms} ms`);
     });
 
-    // Throughput, responsiveness and the first two scale points: one source.
+    // The photo-sized JPEGs: made once, for throughput, responsiveness, the
+    // first two scale points, decode, storage and export (each takes its first n).
+    const filesDir = `${OUT}/files-jpeg-${N}-${PHOTO.min}-${PHOTO.max}`;
+    let photos = null;
+    const photoSource = async () => {
+      if (photos) return photos;
+      const source = await startSource(sourceFlags(N, PHOTO));
+      const t = performance.now();
+      const { urls, bytes } = await prewarm(source, N, { saveDir: filesDir });
+      log(`prewarm: ${urls.length} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
+      photos = { source, urls, bytes };
+      return photos;
+    };
     const scale = [];
     await attempt('throughput', async () => {
-      const source = await startSource(sourceFlags(N, PHOTO));
-      try {
-        const filesDir = `${OUT}/files-jpeg-${N}-${PHOTO.min}-${PHOTO.max}`;
-        const t = performance.now();
-        const { urls, bytes } = await prewarm(source, N, { saveDir: filesDir });
-        log(`prewarm: ${urls.length} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
+      const { source, urls, bytes } = await photoSource();
+      {
         const listFile = `${OUT}/urls-${N}.txt`;
         writeFileSync(listFile, `${urls.join('\n')}\n`);
 
@@ -343,6 +401,8 @@ async function main() {
           ratio: oursImgS && peerImgS ? round(oursImgS / peerImgS, 2) : null,
           limit_img_s: median(limit.map((r) => r.img_s)),
           img2dataset_wall_img_s: median(peer.map((r) => r.wall_img_s)),
+          // The workers' stage profile of the run with the median throughput.
+          profile: [...ours].sort((a, b) => a.img_s - b.img_s)[Math.floor(ours.length / 2)]?.profile ?? null,
           runs: { ours, img2dataset: peer, limit },
         };
         results.responsiveness = {
@@ -363,8 +423,6 @@ async function main() {
           log(`scale ${SCALE_NS[0]} ${i + 1}/${RUNS}: ${small.at(-1).seconds} s`);
         }
         scale.push(scaleEntry(SCALE_NS[0], small), scaleEntry(N, ours, { runs_from: 'throughput' }));
-      } finally {
-        await source.stop();
       }
     });
 
@@ -375,9 +433,9 @@ async function main() {
         const { bytes } = await prewarm(source, BIG_N);
         log(`prewarm: ${BIG_N} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
         const runs = [];
-        for (let i = 0; i < RUNS; i++) {
+        for (let i = 0; i < BIG_RUNS; i++) {
           runs.push(await pageCollection(browser, app, source.listUrl(BIG_N), BIG_N));
-          log(`scale ${BIG_N} ${i + 1}/${RUNS}: ${runs.at(-1).seconds} s`);
+          log(`scale ${BIG_N} ${i + 1}/${BIG_RUNS}: ${runs.at(-1).seconds} s`);
         }
         scale.push({
           n: BIG_N, seconds: round(median(runs.map((r) => r.seconds)), 2), img_s: round(median(runs.map((r) => r.img_s)), 1),
@@ -398,9 +456,8 @@ async function main() {
     });
 
     await attempt('decode', async () => {
-      const source = await startSource(sourceFlags(DECODE_N, PHOTO));
-      try {
-        await prewarm(source, DECODE_N);
+      const { source } = await photoSource();
+      {
         // The three paths alternate, so a drift in the machine's load touches each.
         const runs = { wasm: [], browser: [], scaled: [] };
         for (let i = 0; i < RUNS; i++) {
@@ -422,8 +479,6 @@ async function main() {
           how: 'whole collections from the same local source (download + decode + thumbnail), all workers, the Decoder setting switched (wasm = the image crate at full size, browser = createImageBitmap with resize, scaled = jpeg-decoder at 1/2..1/8 scale then a resize), runs alternated',
         };
         delete results.decode_note;
-      } finally {
-        await source.stop();
       }
     });
 
@@ -456,9 +511,8 @@ async function main() {
     });
 
     await attempt('storage', async () => {
-      const source = await startSource(sourceFlags(STORAGE_N, PHOTO));
-      try {
-        const { urls } = await prewarm(source, STORAGE_N);
+      const urls = (await photoSource()).urls.slice(0, STORAGE_N);
+      {
         const originals = [];
         for (let i = 0; i < RUNS; i++) originals.push(await originalsRun(app, urls));
         const med = (store, field) => round(median(originals.map((o) => o[store][field])), 0);
@@ -474,22 +528,18 @@ async function main() {
         };
         delete results.storage_note;
         log(`storage: ${JSON.stringify(results.storage)}`);
-      } finally {
-        await source.stop();
       }
     });
 
     await attempt('export', async () => {
-      const source = await startSource(sourceFlags(EXPORT_N, PHOTO));
-      try {
-        await prewarm(source, EXPORT_N);
+      const { source } = await photoSource();
+      {
         results.export = { ...(await exportRun(app, source, EXPORT_N)), images: `JPEG, long side ${PHOTO.min}..${PHOTO.max} px`, how: 'one run: the collection is made, then exported; the page\'s memory figure sampled every 250 ms during the export' };
         delete results.export_note;
         log(`export: ${JSON.stringify(results.export)}`);
-      } finally {
-        await source.stop();
       }
     });
+    await photos?.source.stop();
 
     await attempt('memory', async () => {
       const source = await startSource([...sourceFlags(MEMORY_N, MEMORY_SIDES), '--cache-mb', '512']);
