@@ -227,9 +227,14 @@ async fn run_chunk(chunk: Chunk) {
     let started = super::now_ms();
     let limit = chunk.rules.in_flight.max(1) as usize;
     let items = chunk.items.len() as u32;
+    // What is left of each collected item once its original is stored: its
+    // record, then its report. It runs outside the `limit` items in hand (it
+    // holds a thumbnail, not the original), so the next download starts.
+    let tails = RefCell::new(Vec::new());
     futures::stream::iter(chunk.items.iter())
-        .for_each_concurrent(limit, |item| run_item(&chunk, item))
+        .for_each_concurrent(limit, |item| run_item(&chunk, item, &tails))
         .await;
+    futures::future::join_all(tails.into_inner()).await;
     post(
         &FromWorker::ChunkDone {
             collection: chunk.collection,
@@ -303,24 +308,36 @@ async fn report_busy() {
     }
 }
 
-async fn run_item(chunk: &Chunk, item: &JobItem) {
+async fn run_item(
+    chunk: &Chunk,
+    item: &JobItem,
+    tails: &RefCell<Vec<futures::future::RemoteHandle<()>>>,
+) {
+    use futures::FutureExt;
     work_started();
     let (outcome, attempts, pixels) = collect_one(chunk, item).await;
-    if let Outcome::Collected(c) = &outcome {
-        let started = super::now_ms();
-        keep_record(chunk.collection, item, c).await;
-        timed(Stage::StoreRecord, started);
+    let collection = chunk.collection;
+    let item = item.clone();
+    let (tail, handle) = async move {
+        if let Outcome::Collected(c) = &outcome {
+            let started = super::now_ms();
+            keep_record(collection, &item, c).await;
+            timed(Stage::StoreRecord, started);
+        }
+        work_ended();
+        post(
+            &FromWorker::Item(ItemReport {
+                collection,
+                id: item.id,
+                attempts,
+                outcome,
+            }),
+            pixels,
+        );
     }
-    work_ended();
-    post(
-        &FromWorker::Item(ItemReport {
-            collection: chunk.collection,
-            id: item.id,
-            attempts,
-            outcome,
-        }),
-        pixels,
-    );
+    .remote_handle();
+    wasm_bindgen_futures::spawn_local(tail);
+    tails.borrow_mut().push(handle);
 }
 
 /// Keeps a collected item's record before the page hears of it, so a reload
