@@ -37,7 +37,8 @@ dist: setup
 ## per figure; BENCH_QUICK=1 makes every workload about 10x smaller.
 bench:
 	@scripts/setup.sh test
-	$(MAKE) source dist
+	$(MAKE) source
+	@scripts/dist-if-stale.sh
 	@[ -x bench/venv/bin/img2dataset ] || { python3 -m venv bench/venv && bench/venv/bin/pip install -q img2dataset==1.47.0; }
 	node bench/run.mjs
 

@@ -50,13 +50,8 @@ read -r passed[wasm] failed[wasm] < <(count_cargo "$logs/wasm.log")
 # The PWA tests run against what users get: the release build. It is made
 # again only when missing or older than what it is built from (its sw.js is
 # the last file a build writes).
-stale=$(find Cargo.toml Cargo.lock Trunk.toml index.html src style pwa scripts/sw-precache.mjs \
-  -newer dist-release/sw.js -print -quit 2>/dev/null)
-if [ ! -f dist-release/sw.js ] || [ -n "$stale" ]; then
-  echo "== release build (make dist → dist-release/) for the PWA tests"
-  if ! "${MAKE:-make}" --no-print-directory dist >"$logs/dist.log" 2>&1; then
-    tail -50 "$logs/dist.log"; echo "release build failed"; exit 1
-  fi
+if ! scripts/dist-if-stale.sh >"$logs/dist.log" 2>&1; then
+  tail -50 "$logs/dist.log"; echo "release build failed"; exit 1
 fi
 
 echo "== e2e layer: Playwright (node --test tests/e2e)"
