@@ -39,7 +39,6 @@ bench:
 	@scripts/setup.sh test
 	$(MAKE) source
 	@scripts/dist-if-stale.sh
-	@[ -x bench/venv/bin/img2dataset ] || { python3 -m venv bench/venv && bench/venv/bin/pip install -q img2dataset==1.47.0; }
 	node bench/run.mjs
 
 ## make fuzz: each fuzz target (tests/fuzz.rs: provider responses, sniff and

@@ -12,7 +12,7 @@ import { chromiumArgs, pageScript, sleep, round } from './lib.mjs';
 
 const MB = 1024 * 1024;
 
-export async function exportRun(app, source, n, cacheBudgetMb = 128) {
+export async function exportRun(app, listUrl, n, cacheBudgetMb = 128) {
   const profile = mkdtempSync(join(tmpdir(), 'collector-export-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
@@ -20,7 +20,7 @@ export async function exportRun(app, source, n, cacheBudgetMb = 128) {
   try {
     await context.addInitScript(pageScript);
     const page = await context.newPage();
-    await page.goto(`${app.url}/?provider=urls&urls=${encodeURIComponent(source.listUrl(n))}&max=${n}&autostart=1`);
+    await page.goto(`${app.url}/?provider=urls&urls=${encodeURIComponent(listUrl)}&max=${n}&autostart=1`);
     await page.waitForFunction(() => globalThis.__bench.doneAt !== null, null, { timeout: 60_000 + n * 500, polling: 500 });
     const collected = Number(await page.textContent('[data-testid=counts-collected]'));
     await sleep(2_000);

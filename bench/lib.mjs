@@ -2,7 +2,7 @@
 // the script installed in every page, statistics, the machine description.
 import { spawn, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync, existsSync, statSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import os from 'node:os';
 import { chromium } from 'playwright-core';
@@ -59,13 +59,16 @@ export async function startSource(args) {
 }
 
 /**
- * Requests every image of the source's first `max` once (`parallel` at a
+ * Requests every image of the source's first `max` (or of the URL list `list`) once (`parallel` at a
  * time), so the source has made and cached them before anything is timed.
  * With `saveDir`, keeps the files there (for the native ceiling). Returns the URLs.
  */
-export async function prewarm(source, max, { parallel = 4, saveDir = null } = {}) {
-  const urls = (await (await fetch(source.listUrl(max))).text()).split('\n').filter(Boolean);
-  if (saveDir) mkdirSync(saveDir, { recursive: true });
+export async function prewarm(source, max, { parallel = 4, saveDir = null, list = null } = {}) {
+  const urls = (await (await fetch(list ?? source.listUrl(max))).text()).split('\n').filter(Boolean);
+  if (saveDir) {
+    rmSync(saveDir, { recursive: true, force: true }); // exactly this list's files
+    mkdirSync(saveDir, { recursive: true });
+  }
   let next = 0;
   let bytes = 0;
   const worker = async () => {
@@ -77,7 +80,7 @@ export async function prewarm(source, max, { parallel = 4, saveDir = null } = {}
       bytes += body.length;
       if (saveDir) {
         const file = join(saveDir, basename(new URL(url).pathname));
-        if (!existsSync(file) || statSync(file).size !== body.length) writeFileSync(file, body);
+        writeFileSync(file, body);
       }
     }
   };
@@ -155,11 +158,13 @@ export const pageScript = `(() => {
     if (chart != null) B.redrawMax = Math.max(B.redrawMax ?? 0, chart);
   };
   let timer = null;
+  // Counting frames keeps a requestAnimationFrame callback pending, so the
+  // browser makes every frame: only the runs that report fps do it.
   const frame = () => {
     if (B.collectingAt !== null && B.doneAt === null) B.frames++;
     requestAnimationFrame(frame);
   };
-  requestAnimationFrame(frame);
+  if (globalThis.__benchCountFrames) requestAnimationFrame(frame);
   const check = () => {
     if (B.ttiAt === null) {
       const collect = document.querySelector('[data-testid=collect]');
@@ -186,9 +191,13 @@ export const pageScript = `(() => {
   }, true);
 })();`;
 
-/** A fresh context (empty cache, default settings) with the page script installed. */
-export async function newPage(browser) {
+/**
+ * A fresh context (empty cache, default settings) with the page script
+ * installed; `countFrames` for the runs that report fps.
+ */
+export async function newPage(browser, { countFrames = false } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  if (countFrames) await context.addInitScript('globalThis.__benchCountFrames = true;');
   await context.addInitScript(pageScript);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.log('  [page error]', e.message));

@@ -210,12 +210,14 @@ ${profiles(r)}
   browser context (empty cache, default settings: automatic workers, 6 per host,
   256 px thumbnails) for every run.
 - **Images**: the local demo source (\`source/\`, debug build, as the tests use
-  it) with \`--formats jpeg --min-side ${1024} --max-side 4000 --cache-mb 2048\`:
-  ${t ? t.images : 'JPEG only'}. Before anything is timed every image is
-  requested once, so the source has made and cached it: generation is not in
-  anyone's time.
+  it) with \`--count 2000 --formats jpeg --min-side 820 --max-side 4000 --cache-mb 2048\`:
+  one library of photo-like JPEGs, 0.5–12 Mpx, that the memory part collects
+  whole. The other parts use its *photo list*, the images of long side 1024 px
+  or more (\`/api/urls.txt?max=N&min_side=1024\`): ${t ? t.images : 'JPEG only'}.
+  Before anything is timed every image is requested once, so the source has
+  made and cached it: generation is not in anyone's time.
 - **throughput**: our page, deep-linked to the source's URL list
-  (\`?provider=urls&urls=…/api/urls.txt?max=${t?.n ?? 1000}&max=${t?.n ?? 1000}&autostart=1\`), timed
+  (\`?provider=urls&urls=…/api/urls.txt?max=${t?.n ?? 1000}%26min_side=1024&max=${t?.n ?? 1000}&autostart=1\`), timed
   in the page from the status line's first "Collecting" to "Done"; images per
   second = collected / that time. img2dataset 1.47.0 (PyPI, in \`bench/venv\`)
   on the same list: \`--resize_mode keep_ratio --image_size 256
@@ -234,9 +236,12 @@ ${profiles(r)}
   (\`PerformanceObserver\`, type \`longtask\`, buffered, installed before
   navigation) overlapping the collection — the longest and the sum — and
   frames per second counted with \`requestAnimationFrame\` over the collection.
+  Frames are counted only in the throughput and scale runs: a pending
+  \`requestAnimationFrame\` makes the browser produce every frame, which costs
+  the collection time, so the other parts run without the counter.
 - **cancel**: ${r.cancel?.count ?? 20} collections (Collect clicked again in the same page) of
-  a URL list from a source with \`--latency-ms ${r.cancel?.latency_ms ?? 50}\` (its images made
-  beforehand), each cancelled at a seeded random point 0.3–3 s after Collect
+  the photo list with every image answered after ${r.cancel?.latency_ms ?? 50} ms
+  (\`…&latency_ms=${r.cancel?.latency_ms ?? 50}\`: each listed URL asks the image route to wait), each cancelled at a seeded random point 0.3–3 s after Collect
   (seed ${r.cancel?.seed ?? ''}) — at the first moment from that point on when the source
   has an image request in flight, since the workers download in bursts between
   decodes and a cancel with nothing in flight measures nothing. \`/stats\` is

@@ -9,8 +9,8 @@
 //                  development, writes to bench/out/ too
 //
 // Expects what `make bench` builds first: dist-release/ (make dist),
-// target/debug/{local-source,serve-app} (make source), bench/venv with
-// img2dataset 1.47.0.
+// target/debug/{local-source,serve-app} (make source). Makes bench/venv with
+// img2dataset 1.47.0 itself, while the first images are made.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -53,11 +53,11 @@ const MEMORY_SIDES = { min: 820, max: 4000 }; // 820x615 = 0.5 Mpx .. 4000x3000 
 const MEMORY_BUDGET_MB = 128;
 const UNBOUNDED_MB = 4096; // the largest budget the settings take
 // Decode paths compared on the same images.
-const DECODE_N = 150 / DIV;
-const PANEL_N = 500 / DIV;
-const STORAGE_N = 200 / DIV;
+const DECODE_N = 100 / DIV;
+const PANEL_N = 300 / DIV;
+const STORAGE_N = 100 / DIV;
 const EXPORT_N = 1000 / DIV;
-const THUMBS_N = 2000 / DIV;
+const THUMBS_N = 1000 / DIV;
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
@@ -99,9 +99,13 @@ function mergeProfiles(list, seconds) {
   };
 }
 
-/** One collection of `n` from a URL list, deep-linked with autostart; timed in the page. */
-async function pageCollection(browser, app, listUrl, n, settings = null, { panel = false } = {}) {
-  const { page, close } = await newPage(browser);
+/**
+ * One collection of `n` from a URL list, deep-linked with autostart; timed in
+ * the page. `countFrames` for the runs whose fps is reported (throughput and
+ * scale, so the scale points compare with each other).
+ */
+async function pageCollection(browser, app, listUrl, n, settings = null, { panel = false, countFrames = false } = {}) {
+  const { page, close } = await newPage(browser, { countFrames });
   try {
     if (settings) await page.addInitScript((s) => localStorage.setItem('collector.settings', JSON.stringify(s)), settings);
     const link = `${app.url}/?provider=urls&urls=${encodeURIComponent(listUrl)}&max=${n}&autostart=1`;
@@ -127,7 +131,7 @@ async function pageCollection(browser, app, listUrl, n, settings = null, { panel
       longest_task_ms: during.length ? Math.max(...during) : 0,
       long_task_total_ms: during.reduce((a, d) => a + d, 0),
       long_tasks: during.length,
-      fps: round(b.frames / seconds, 1),
+      fps: countFrames ? round(b.frames / seconds, 1) : null,
       js_heap_peak_mb: round(b.memPeak.js_heap_mb ?? null, 1),
       collector_peak_mb: round(b.memPeak.collector_mb ?? null, 1),
       longtask_error: b.longtaskError,
@@ -140,6 +144,15 @@ async function pageCollection(browser, app, listUrl, n, settings = null, { panel
 }
 
 // ---------------------------------------------------------------- peers
+
+/** bench/venv with img2dataset 1.47.0 (and its OpenCV, for the native limit), made if missing. */
+async function peerVenv() {
+  if (existsSync(`${VENV}/bin/img2dataset`)) return;
+  const t = performance.now();
+  await runProgram('sh', ['-c', `python3 -m venv ${VENV} && ${VENV}/bin/pip install -q img2dataset==1.47.0`],
+    { logFile: `${OUT}/venv.log` });
+  log(`venv: img2dataset 1.47.0 installed in ${round((performance.now() - t) / 1000, 0)} s`);
+}
 
 /** img2dataset 1.47.0 on the same URL list; its own stats give the time. */
 async function img2datasetRun(listFile, n) {
@@ -174,104 +187,99 @@ async function nativeLimit(dir) {
 // ---------------------------------------------------------------- cancel
 
 /**
- * CANCELS collections from a source answering after CANCEL_LATENCY_MS; each
+ * CANCELS collections of the photos, each image answered after CANCEL_LATENCY_MS; each
  * is cancelled at a seeded random point 0.3..3 s after Collect (at the first
  * moment from then on that the source has an image request in flight). /stats is
  * polled every 5 ms from just before the Cancel click; the time is from the
  * click (the page's click event) to the poll from which on the source reports
  * no image request in flight (the middle of that poll's round trip).
  */
-async function cancelRuns(browser, app) {
-  const source = await startSource(sourceFlags(CANCEL_MAX, PHOTO, ['--latency-ms', String(CANCEL_LATENCY_MS)]));
+async function cancelRuns(browser, app, source) {
+  const random = seededRandom(CANCEL_SEED);
+  const { page, close } = await newPage(browser);
+  const samples = [];
+  let profile = null;
   try {
-    await prewarm(source, CANCEL_MAX, { parallel: 8 });
-    const random = seededRandom(CANCEL_SEED);
-    const { page, close } = await newPage(browser);
-    const samples = [];
-    let profile = null;
-    try {
-      await page.goto(`${app.url}/?provider=urls&urls=${encodeURIComponent(source.listUrl(CANCEL_MAX))}&max=${CANCEL_MAX}`);
-      await page.waitForFunction(() => globalThis.__bench.ttiAt !== null, null, { timeout: 30_000 });
-      for (let i = 0; i < CANCELS; i++) {
-        const delay = 300 + random() * 2700;
-        await source.reset();
-        await page.click('[data-testid=collect]');
-        const clicked = performance.now();
-        await page.waitForFunction(() => !document.querySelector('[data-testid=cancel]').disabled, null, { timeout: 10_000, polling: 10 });
-        // A plain mouse click at the button's centre: Playwright's locator
-        // click checks actionability first, which takes longer than a request.
-        const box = await page.locator('[data-testid=cancel]').boundingBox();
-        await sleep(Math.max(0, delay - 100 - (performance.now() - clicked)));
-        // Poll /stats every 5 ms from 100 ms before the click until 300 ms after Cancelled.
-        const polls = [];
-        let polling = true;
-        const poller = (async () => {
-          while (polling) {
-            const sent = epochMs();
-            const st = await source.stats();
-            polls.push({ at: (sent + epochMs()) / 2, inFlight: st.image_in_flight, requests: st.image_requests });
-            await sleep(5);
-          }
-        })();
-        await sleep(Math.max(0, delay - (performance.now() - clicked)));
-        // The workers download in bursts between decodes: wait for the next
-        // moment with an image request in flight (at most 3 s), so every
-        // sample measures aborting real requests.
-        const waitUntil = performance.now() + 3000;
-        while (!(polls.at(-1)?.inFlight > 0) && performance.now() < waitUntil) await sleep(2);
-        await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-        await page.waitForFunction(
-          () => (document.querySelector('[data-testid=status]')?.textContent ?? '').startsWith('Cancelled'),
-          null, { timeout: 10_000, polling: 20 });
-        const clickEpoch = await page.evaluate(() => globalThis.__bench.cancelClickEpoch);
-        // Wait until in flight has been 0 for 300 ms (at most 30 s).
-        const until = performance.now() + 30_000;
-        while (performance.now() < until) {
-          const busy = polls.findLast((p) => p.inFlight > 0);
-          if (!busy || (polls.at(-1).at - busy.at > 300 && polls.at(-1).at > clickEpoch + 300)) break;
-          await sleep(20);
+    const slowList = source.photoList(CANCEL_MAX, `&latency_ms=${CANCEL_LATENCY_MS}`);
+    await page.goto(`${app.url}/?provider=urls&urls=${encodeURIComponent(slowList)}&max=${CANCEL_MAX}`);
+    await page.waitForFunction(() => globalThis.__bench.ttiAt !== null, null, { timeout: 30_000 });
+    for (let i = 0; i < CANCELS; i++) {
+      const delay = 300 + random() * 2700;
+      await source.reset();
+      await page.click('[data-testid=collect]');
+      const clicked = performance.now();
+      await page.waitForFunction(() => !document.querySelector('[data-testid=cancel]').disabled, null, { timeout: 10_000, polling: 10 });
+      // A plain mouse click at the button's centre: Playwright's locator
+      // click checks actionability first, which takes longer than a request.
+      const box = await page.locator('[data-testid=cancel]').boundingBox();
+      await sleep(Math.max(0, delay - 100 - (performance.now() - clicked)));
+      // Poll /stats every 5 ms from 100 ms before the click until 300 ms after Cancelled.
+      const polls = [];
+      let polling = true;
+      const poller = (async () => {
+        while (polling) {
+          const sent = epochMs();
+          const st = await source.stats();
+          polls.push({ at: (sent + epochMs()) / 2, inFlight: st.image_in_flight, requests: st.image_requests });
+          await sleep(5);
         }
-        polling = false;
-        await poller;
-        const atClick = polls.findLast((p) => p.at <= clickEpoch) ?? polls[0];
-        const after = polls.filter((p) => p.at > clickEpoch);
-        const lastBusy = after.findLastIndex((p) => p.inFlight > 0);
-        const zero = after[lastBusy + 1] ?? null;
-        // Nothing in flight at the click or after it: 0. Otherwise up to the poll from
-        // which on nothing is in flight (an upper bound by at most one poll).
-        const ms = zero === null ? null : lastBusy < 0 && atClick.inFlight === 0 ? 0 : zero.at - clickEpoch;
-        samples.push({
-          delay_ms: Math.round(delay), in_flight_at_click: atClick.inFlight, requested_before: atClick.requests,
-          ms: round(ms, 1), polls: polls.length,
-          requests_after_click: zero ? zero.requests - atClick.requests : null,
-          requests_after_zero: zero ? polls.at(-1).requests - zero.requests : null,
-        });
-        log(`  cancel ${i + 1}/${CANCELS}: after ${Math.round(delay)} ms, ${atClick.inFlight} in flight -> 0 in ${round(ms, 1)} ms`);
+      })();
+      await sleep(Math.max(0, delay - (performance.now() - clicked)));
+      // The workers download in bursts between decodes: wait for the next
+      // moment with an image request in flight (at most 3 s), so every
+      // sample measures aborting real requests.
+      const waitUntil = performance.now() + 3000;
+      while (!(polls.at(-1)?.inFlight > 0) && performance.now() < waitUntil) await sleep(2);
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await page.waitForFunction(
+        () => (document.querySelector('[data-testid=status]')?.textContent ?? '').startsWith('Cancelled'),
+        null, { timeout: 10_000, polling: 20 });
+      const clickEpoch = await page.evaluate(() => globalThis.__bench.cancelClickEpoch);
+      // Wait until in flight has been 0 for 300 ms (at most 30 s).
+      const until = performance.now() + 30_000;
+      while (performance.now() < until) {
+        const busy = polls.findLast((p) => p.inFlight > 0);
+        if (!busy || (polls.at(-1).at - busy.at > 300 && polls.at(-1).at > clickEpoch + 300)) break;
+        await sleep(20);
       }
-      profile = mergeProfiles(await workerProfiles(page), 0);
-    } finally {
-      await close();
+      polling = false;
+      await poller;
+      const atClick = polls.findLast((p) => p.at <= clickEpoch) ?? polls[0];
+      const after = polls.filter((p) => p.at > clickEpoch);
+      const lastBusy = after.findLastIndex((p) => p.inFlight > 0);
+      const zero = after[lastBusy + 1] ?? null;
+      // Nothing in flight at the click or after it: 0. Otherwise up to the poll from
+      // which on nothing is in flight (an upper bound by at most one poll).
+      const ms = zero === null ? null : lastBusy < 0 && atClick.inFlight === 0 ? 0 : zero.at - clickEpoch;
+      samples.push({
+        delay_ms: Math.round(delay), in_flight_at_click: atClick.inFlight, requested_before: atClick.requests,
+        ms: round(ms, 1), polls: polls.length,
+        requests_after_click: zero ? zero.requests - atClick.requests : null,
+        requests_after_zero: zero ? polls.at(-1).requests - zero.requests : null,
+      });
+      log(`  cancel ${i + 1}/${CANCELS}: after ${Math.round(delay)} ms, ${atClick.inFlight} in flight -> 0 in ${round(ms, 1)} ms`);
     }
-    const ms = samples.map((s) => s.ms).filter((x) => x !== null);
-    const busy = samples.filter((s) => s.in_flight_at_click > 0 && s.ms !== null).map((s) => s.ms);
-    return {
-      count: samples.length, latency_ms: CANCEL_LATENCY_MS, seed: CANCEL_SEED,
-      p50_ms: round(percentile(ms, 50), 1), p95_ms: round(percentile(ms, 95), 1), max_ms: round(Math.max(...ms), 1),
-      with_requests_in_flight: busy.length,
-      busy_p50_ms: round(percentile(busy, 50), 1), busy_p95_ms: round(percentile(busy, 95), 1),
-      never_reached_zero: samples.length - ms.length,
-      requests_after_click: samples.reduce((a, s) => a + (s.requests_after_click ?? 0), 0),
-      requests_after_zero: samples.reduce((a, s) => a + (s.requests_after_zero ?? 0), 0),
-      // How long a worker could not hear the Cancel: its synchronous spans
-      // (check + decode + hash of one image) during these runs.
-      worker_sync_p50_ms: profile?.sync_p50_ms ?? null,
-      worker_sync_p95_ms: profile?.sync_p95_ms ?? null,
-      worker_sync_max_ms: profile?.sync_max_ms ?? null,
-      samples,
-    };
+    profile = mergeProfiles(await workerProfiles(page), 0);
   } finally {
-    await source.stop();
+    await close();
   }
+  const ms = samples.map((s) => s.ms).filter((x) => x !== null);
+  const busy = samples.filter((s) => s.in_flight_at_click > 0 && s.ms !== null).map((s) => s.ms);
+  return {
+    count: samples.length, latency_ms: CANCEL_LATENCY_MS, seed: CANCEL_SEED,
+    p50_ms: round(percentile(ms, 50), 1), p95_ms: round(percentile(ms, 95), 1), max_ms: round(Math.max(...ms), 1),
+    with_requests_in_flight: busy.length,
+    busy_p50_ms: round(percentile(busy, 50), 1), busy_p95_ms: round(percentile(busy, 95), 1),
+    never_reached_zero: samples.length - ms.length,
+    requests_after_click: samples.reduce((a, s) => a + (s.requests_after_click ?? 0), 0),
+    requests_after_zero: samples.reduce((a, s) => a + (s.requests_after_zero ?? 0), 0),
+    // How long a worker could not hear the Cancel: its synchronous spans
+    // (check + decode + hash of one image) during these runs.
+    worker_sync_p50_ms: profile?.sync_p50_ms ?? null,
+    worker_sync_p95_ms: profile?.sync_p95_ms ?? null,
+    worker_sync_max_ms: profile?.sync_max_ms ?? null,
+    samples,
+  };
 }
 
 // ---------------------------------------------------------------- size, tti
@@ -318,7 +326,7 @@ async function tti(browser, app) {
 
 async function main() {
   mkdirSync(OUT, { recursive: true });
-  for (const need of [`${RELEASE_DIST}/index.html`, `${targetDir}/debug/local-source`, `${targetDir}/debug/serve-app`, `${VENV}/bin/img2dataset`]) {
+  for (const need of [`${RELEASE_DIST}/index.html`, `${targetDir}/debug/local-source`, `${targetDir}/debug/serve-app`]) {
     if (!existsSync(need)) throw new Error(`${need} is missing: run \`make bench\` (it builds and installs what the benchmark needs)`);
   }
   const results = {
@@ -345,6 +353,10 @@ async function main() {
   };
   log(`runs=${RUNS}${QUICK ? ', quick (workloads / 10)' : ''}; load ${results.machine.load_at_start.join(' ')}`);
 
+  // img2dataset's venv installs (a minute or two from PyPI) while the
+  // library is made; nothing is timed until it is ready.
+  const venv = peerVenv();
+  venv.catch(() => {});
   const browser = await launch();
   const app = await startProcess('serve-app', ['--dir', RELEASE_DIST]);
   try {
@@ -355,33 +367,51 @@ async function main() {
       log(`size: app ${s.app_gz_kb} KB gz, worker ${s.worker_gz_kb} KB gz, tti ${results.size.tti_ms} ms`);
     });
 
-    // The photo-sized JPEGs: made once, for throughput, responsiveness, the
-    // first two scale points, decode, storage and export (each takes its first n).
+    // One library of photo-like JPEGs, made once: the memory part collects
+    // all of it (0.5-12 Mpx); the photo list, its images of long side
+    // PHOTO.min and more, serves throughput, responsiveness, the first two
+    // scale points, cancel, decode, storage and export (each takes its first n).
     const filesDir = `${OUT}/files-jpeg-${N}-${PHOTO.min}-${PHOTO.max}`;
     let photos = null;
     const photoSource = async () => {
       if (photos) return photos;
-      const source = await startSource(sourceFlags(N, PHOTO));
+      const source = await startSource(sourceFlags(MEMORY_N, MEMORY_SIDES));
+      source.photoList = (n, extra = '') => `${source.listUrl(n)}&min_side=${PHOTO.min}${extra}`;
       const t = performance.now();
-      const { urls, bytes } = await prewarm(source, N, { saveDir: filesDir });
-      log(`prewarm: ${urls.length} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
+      const { urls, bytes } = await prewarm(source, N, { list: source.photoList(N), saveDir: filesDir });
+      // Then the rest, so the memory part's runs only collect.
+      const all = await prewarm(source, MEMORY_N);
+      log(`prewarm: ${all.urls.length} images (${round(all.bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
       photos = { source, urls, bytes };
       return photos;
+    };
+    // The smaller JPEGs of the 4 000-image scale point; the panel takes its first PANEL_N.
+    let big = null;
+    const bigSource = async () => {
+      if (big) return big;
+      const source = await startSource(sourceFlags(BIG_N, BIG_SIDES));
+      const t = performance.now();
+      const { bytes } = await prewarm(source, BIG_N);
+      log(`prewarm: ${BIG_N} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
+      big = { source };
+      return big;
     };
     const scale = [];
     await attempt('throughput', async () => {
       const { source, urls, bytes } = await photoSource();
+      await venv.catch(() => {}); // a failed install fails img2dataset and the limit below, not ours
       {
         const listFile = `${OUT}/urls-${N}.txt`;
         writeFileSync(listFile, `${urls.join('\n')}\n`);
 
         const ours = [];
         for (let i = 0; i < RUNS; i++) {
-          ours.push(await pageCollection(browser, app, source.listUrl(N), N));
+          ours.push(await pageCollection(browser, app, source.photoList(N), N, null, { countFrames: true }));
           log(`ours ${i + 1}/${RUNS}: ${JSON.stringify(ours.at(-1))}`);
         }
         const peer = [];
         await attempt('img2dataset', async () => {
+          await venv;
           for (let i = 0; i < RUNS; i++) {
             peer.push(await img2datasetRun(listFile, N));
             log(`img2dataset ${i + 1}/${RUNS}: ${JSON.stringify(peer.at(-1))}`);
@@ -389,6 +419,7 @@ async function main() {
         }, true);
         let limit = [];
         await attempt('limit', async () => {
+          await venv;
           limit = await nativeLimit(filesDir);
           log(`native limit: ${JSON.stringify(limit)}`);
         }, true);
@@ -419,7 +450,7 @@ async function main() {
         });
         const small = [];
         for (let i = 0; i < RUNS; i++) {
-          small.push(await pageCollection(browser, app, source.listUrl(SCALE_NS[0]), SCALE_NS[0]));
+          small.push(await pageCollection(browser, app, source.photoList(SCALE_NS[0]), SCALE_NS[0], null, { countFrames: true }));
           log(`scale ${SCALE_NS[0]} ${i + 1}/${RUNS}: ${small.at(-1).seconds} s`);
         }
         scale.push(scaleEntry(SCALE_NS[0], small), scaleEntry(N, ours, { runs_from: 'throughput' }));
@@ -427,14 +458,11 @@ async function main() {
     });
 
     await attempt('scale', async () => {
-      const source = await startSource(sourceFlags(BIG_N, BIG_SIDES));
-      try {
-        const t = performance.now();
-        const { bytes } = await prewarm(source, BIG_N);
-        log(`prewarm: ${BIG_N} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
+      const { source } = await bigSource();
+      {
         const runs = [];
         for (let i = 0; i < BIG_RUNS; i++) {
-          runs.push(await pageCollection(browser, app, source.listUrl(BIG_N), BIG_N));
+          runs.push(await pageCollection(browser, app, source.listUrl(BIG_N), BIG_N, null, { countFrames: true }));
           log(`scale ${BIG_N} ${i + 1}/${BIG_RUNS}: ${runs.at(-1).seconds} s`);
         }
         scale.push({
@@ -444,14 +472,12 @@ async function main() {
           images: `JPEG, long side ${BIG_SIDES.min}..${BIG_SIDES.max} px`,
           note: `smaller images (long side ${BIG_SIDES.min}..${BIG_SIDES.max} px instead of ${PHOTO.min}..${PHOTO.max}) so the run fits the time budget; its seconds are not comparable with the other sizes'`,
         });
-      } finally {
-        await source.stop();
       }
     });
     results.scale = scale.length ? scale : null;
 
     await attempt('cancel', async () => {
-      results.cancel = await cancelRuns(browser, app);
+      results.cancel = await cancelRuns(browser, app, (await photoSource()).source);
       log(`cancel: p50 ${results.cancel.p50_ms} ms, p95 ${results.cancel.p95_ms} ms`);
     });
 
@@ -462,7 +488,7 @@ async function main() {
         const runs = { wasm: [], browser: [], scaled: [] };
         for (let i = 0; i < RUNS; i++) {
           for (const decoder of Object.keys(runs)) {
-            runs[decoder].push(await pageCollection(browser, app, source.listUrl(DECODE_N), DECODE_N, { decoder }));
+            runs[decoder].push(await pageCollection(browser, app, source.photoList(DECODE_N), DECODE_N, { decoder }));
             log(`decode ${decoder} ${i + 1}/${RUNS}: ${runs[decoder].at(-1).img_s} img/s`);
           }
         }
@@ -483,9 +509,8 @@ async function main() {
     });
 
     await attempt('panel', async () => {
-      const source = await startSource(sourceFlags(PANEL_N, BIG_SIDES));
-      try {
-        await prewarm(source, PANEL_N);
+      const { source } = await bigSource();
+      {
         const closed = [];
         const open = [];
         for (let i = 0; i < RUNS; i++) { // alternated, so a drift in the machine's load touches both
@@ -505,10 +530,9 @@ async function main() {
           how: 'the same collection with the panel closed and open, runs alternated; a redraw draws one chart per task, and the longest chart draw seen is the longest redraw task',
         };
         delete results.panel_note;
-      } finally {
-        await source.stop();
       }
     });
+    await big?.source.stop();
 
     await attempt('storage', async () => {
       const urls = (await photoSource()).urls.slice(0, STORAGE_N);
@@ -534,21 +558,17 @@ async function main() {
     await attempt('export', async () => {
       const { source } = await photoSource();
       {
-        results.export = { ...(await exportRun(app, source, EXPORT_N)), images: `JPEG, long side ${PHOTO.min}..${PHOTO.max} px`, how: 'one run: the collection is made, then exported; the page\'s memory figure sampled every 250 ms during the export' };
+        results.export = { ...(await exportRun(app, source.photoList(EXPORT_N), EXPORT_N)), images: `JPEG, long side ${PHOTO.min}..${PHOTO.max} px`, how: 'one run: the collection is made, then exported; the page\'s memory figure sampled every 250 ms during the export' };
         delete results.export_note;
         log(`export: ${JSON.stringify(results.export)}`);
       }
     });
-    await photos?.source.stop();
 
     await attempt('memory', async () => {
-      // Made beforehand and kept (2 048 MB holds them): with less, the source
-      // made most images again during each run, at a third of the app's pace.
-      const source = await startSource(sourceFlags(MEMORY_N, MEMORY_SIDES));
-      try {
-        const t = performance.now();
-        const { bytes } = await prewarm(source, MEMORY_N);
-        log(`prewarm: ${MEMORY_N} images (${round(bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
+      // The library's images were all made when it started, and kept (2 048 MB
+      // holds them): made during a run, they slowed the app to a third.
+      const { source } = await photoSource();
+      {
         const bounded = await memoryRun(app, source, MEMORY_N, MEMORY_BUDGET_MB);
         log(`memory (budget ${MEMORY_BUDGET_MB} MB): ${bounded.samples.length} samples, ${bounded.end}`);
         const unbounded = await memoryRun(app, source, MEMORY_N, UNBOUNDED_MB);
@@ -557,10 +577,9 @@ async function main() {
         results.memory.images = `JPEG, long side ${MEMORY_SIDES.min}..${MEMORY_SIDES.max} px (0.5-12 Mpx); one run each (it takes minutes)`;
         delete results.memory_note;
         log(`memory: ${JSON.stringify(results.memory)}`);
-      } finally {
-        await source.stop();
       }
     });
+    await photos?.source.stop();
   } finally {
     await app.stop();
     await browser.close();

@@ -156,14 +156,16 @@ pub async fn search(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -
 
 fn matches_up_to<'a>(app: &'a App, p: &Params) -> Result<Vec<&'a ImageMeta>, String> {
     let max = p.optional_number("max")?;
+    let min_side = p.number("min_side", 0, 0)?;
     let mut matches = app.store.library().search(p.get("q").unwrap_or(""));
+    matches.retain(|m| u64::from(m.width.max(m.height)) >= min_side);
     if let Some(max) = max {
         matches.truncate(usize::try_from(max).unwrap_or(usize::MAX));
     }
     Ok(matches)
 }
 
-/// `/catalog.json?q=&max=`
+/// `/catalog.json?q=&max=&min_side=`
 pub async fn catalog(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let p = Params::from_uri(&uri);
     let metas = match matches_up_to(&app, &p) {
@@ -178,20 +180,27 @@ pub async fn catalog(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) 
     json(StatusCode::OK, &shapes::catalog(&base, &entries))
 }
 
-/// `/api/urls.txt?q=&max=`
+/// `/api/urls.txt?q=&max=&min_side=&latency_ms=`
+/// With `latency_ms=N`, each listed URL asks for that wait (the image
+/// route's own parameter), so one library serves slow and fast lists.
 pub async fn urls_txt(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let p = Params::from_uri(&uri);
-    match matches_up_to(&app, &p) {
-        Ok(metas) => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            shapes::urls_txt(&base_url(&headers, app.addr), &metas),
-        )
-            .into_response(),
-        Err(e) => bad_request(e),
+    match (matches_up_to(&app, &p), p.number("latency_ms", 0, 0)) {
+        (Ok(metas), Ok(latency)) => {
+            let mut txt = shapes::urls_txt(&base_url(&headers, app.addr), &metas);
+            if latency > 0 {
+                txt = txt
+                    .lines()
+                    .map(|url| format!("{url}?latency_ms={latency}\n"))
+                    .collect();
+            }
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], txt).into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => bad_request(e),
     }
 }
 
-/// `/api/urls.csv?q=&max=`
+/// `/api/urls.csv?q=&max=&min_side=`
 pub async fn urls_csv(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let p = Params::from_uri(&uri);
     match matches_up_to(&app, &p) {

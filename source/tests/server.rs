@@ -183,6 +183,40 @@ async fn catalog_and_url_lists_follow_the_query_and_max() {
     assert_eq!(lines.len() as u64, matching["total"].as_u64().unwrap());
     assert!(lines.iter().all(|l| l.starts_with("http://127.0.0.1:")));
 
+    // A list of the larger images only.
+    let all_sides: Vec<u64> = all["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["width"].as_u64().unwrap().max(i["height"].as_u64().unwrap()))
+        .collect();
+    let median_side = {
+        let mut v = all_sides.clone();
+        v.sort();
+        v[v.len() / 2]
+    };
+    let large = get(s.addr, &format!("/api/urls.txt?min_side={median_side}")).await.text();
+    let expected: Vec<String> = all["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&all_sides)
+        .filter(|(_, side)| **side >= median_side)
+        .map(|(i, _)| i["url"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!expected.is_empty() && expected.len() < all_sides.len());
+    assert_eq!(large.lines().collect::<Vec<_>>(), expected);
+
+    // A slow list: the same URLs, each asking the image route to wait.
+    let slow = get(s.addr, "/api/urls.txt?max=2&latency_ms=150").await.text();
+    let slow: Vec<&str> = slow.leak().lines().collect();
+    assert_eq!(slow.len(), 2);
+    assert!(slow.iter().all(|l| l.ends_with("?latency_ms=150")), "{slow:?}");
+    let path = &slow[0][slow[0].find("/images/").unwrap()..];
+    let asked = std::time::Instant::now();
+    assert_eq!(get(s.addr, path).await.status, 200);
+    assert!(asked.elapsed() >= std::time::Duration::from_millis(150));
+
     let csv = get(s.addr, "/api/urls.csv?max=2").await;
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let text = csv.text();
@@ -652,6 +686,8 @@ async fn bad_query_parameters_get_a_400_sentence() {
         "/api/search?per_page=-3",
         "/catalog.json?max=lots",
         "/api/urls.txt?max=-1",
+        "/api/urls.txt?latency_ms=soon",
+        "/api/urls.txt?min_side=big",
         "/v1/images/?page=0",
     ] {
         let r = get(s.addr, path).await;
