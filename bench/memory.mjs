@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, pageScript, sleep, round } from './lib.mjs';
+import { measureExport } from './export.mjs';
 
 const MB = 1024 * 1024;
 
@@ -41,12 +42,13 @@ export function browserRss(rootPid = process.pid) {
  * One collection of `n` from the source's URL list with a cache budget (MB),
  * sampled every second. It runs in a browser profile on disk, as a user's is:
  * a throwaway (incognito-like) context's storage quota is too small to keep
- * 2 000 originals, and the app then stops intake, as it should.
+ * 2 000 originals, and the app then stops intake, as it should. With
+ * `thenExport`, the finished collection is exported too (`export`).
  */
-export async function memoryRun(app, source, n, budgetMb) {
+export async function memoryRun(app, source, n, budgetMb, { thenExport = false } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'collector-bench-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true, viewport: { width: 1280, height: 900 },
+    executablePath: '/usr/bin/chromium', args: chromiumArgs, headless: true, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
   });
   await context.addInitScript(pageScript);
   const page = await context.newPage();
@@ -79,7 +81,9 @@ export async function memoryRun(app, source, n, budgetMb) {
       if (/^(Done|Cancelled|Stopped)/.test(s.status)) break;
       if (Date.now() - started > 1_200_000) throw new Error(`memory run of ${n} did not finish in 20 minutes (${s.status})`);
     }
-    return { samples, seconds: (Date.now() - started) / 1000, end: await page.textContent('[data-testid=status]') };
+    const seconds = (Date.now() - started) / 1000;
+    const end = await page.textContent('[data-testid=status]');
+    return { samples, seconds, end, export: thenExport ? await measureExport(page, profile, budgetMb) : null };
   } finally {
     await close();
   }
