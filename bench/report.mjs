@@ -142,7 +142,7 @@ const mdTable = (header, body) =>
     ...body.map((row) => `| ${row.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
 
 export function printTable(r) {
-  console.log(`\nBenchmark (${r.runs} runs each, medians${r.quick ? '; QUICK: workloads / 10' : ''}) — ${r.date}`);
+  console.log(`\nBenchmark (${r.runs} runs each, ${r.few_runs ?? r.runs} for scale/decode/panel/storage, medians${r.quick ? '; QUICK: workloads / 10' : ''}) — ${r.date}`);
   console.log(`${r.machine.cpu}, ${r.machine.cores} cores; load ${r.machine.load_at_start.join(' ')} at start, ${r.machine.load_at_end.join(' ')} at end\n`);
   console.log(textTable(['', 'measure', 'value'], rows(r)));
   console.log('');
@@ -189,7 +189,10 @@ function markdown(r) {
 
 Measurements, not tests: \`make bench\` runs them (never \`make test\`, never
 CI) and rewrites this file and \`bench/results.json\`. Every figure is the
-median of ${r.runs} run${r.runs === 1 ? '' : 's'} (\`BENCH_RUNS\`, default 3); \`BENCH_QUICK=1\` runs every workload
+median of ${r.runs} run${r.runs === 1 ? '' : 's'} (\`BENCH_RUNS\`, default 3), except where a part says otherwise:
+the 250- and 4 000-image scale points, decode, panel and storage take the
+median of ${r.few_runs ?? 2} so that a full run fits its 20 minutes, and the memory
+part is one run each way. \`BENCH_QUICK=1\` runs every workload
 about 10× smaller and writes to \`bench/out/\` instead of here.
 
 Latest run: **${r.date}**, command \`${r.command}\`, ${r.seconds} s.${r.part_dates && new Set(Object.values(r.part_dates)).size > 1 ? `\nThis run measured only some parts; the others are kept from earlier runs: ${Object.entries(r.part_dates).map(([p, d]) => `${p} ${d}`).join(', ')}.` : ''}${r.quick ? ' **QUICK run: workloads / 10.**' : ''}${r.machine.load_at_start[0] > 1.5 ? `\n**The machine was busy before the run started** (load average ${r.machine.load_at_start[0]} on ${r.machine.cores} cores: other work): these figures are lower than an idle machine gives.` : ''}
@@ -236,9 +239,9 @@ ${profiles(r)}
   (\`PerformanceObserver\`, type \`longtask\`, buffered, installed before
   navigation) overlapping the collection — the longest and the sum — and
   frames per second counted with \`requestAnimationFrame\` over the collection.
-  Frames are counted only in the throughput and scale runs: a pending
-  \`requestAnimationFrame\` makes the browser produce every frame, which costs
-  the collection time, so the other parts run without the counter.
+  Frames are counted only in the throughput and scale runs (the counter keeps
+  a \`requestAnimationFrame\` callback pending, so the browser makes every
+  frame); the other parts run without it.
 - **cancel**: ${r.cancel?.count ?? 20} collections (Collect clicked again in the same page) of
   the photo list with every image answered after ${r.cancel?.latency_ms ?? 50} ms
   (\`…&latency_ms=${r.cancel?.latency_ms ?? 50}\`: each listed URL asks the image route to wait), each cancelled at a seeded random point 0.3–3 s after Collect
@@ -267,7 +270,7 @@ ${profiles(r)}
 - **decode**: ${r.decode ? `${r.decode.how}; ${r.decode.n} images.` : 'not measured in this run.'}
 - **export**: ${r.export ? `${r.export.how}; ${r.export.images}.` : 'not measured in this run.'}
 - **storage**: ${r.storage ? `originals: ${r.storage.originals.how}; thumbnails: ${r.storage.thumbs.how}.` : 'not measured in this run.'}
-- **panel**: ${r.panel ? `${r.panel.how}; ${r.panel.n} images (${r.panel.images}), ${r.runs} runs each way.` : 'not measured in this run.'}
+- **panel**: ${r.panel ? `${r.panel.how}; ${r.panel.n} images (${r.panel.images}), ${r.few_runs ?? r.runs} runs each way.` : 'not measured in this run.'}
 ${r.errors ? `\n**Errors in this run**: ${r.errors.join('; ')}\n` : ''}
 ## Machine
 
