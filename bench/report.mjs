@@ -101,7 +101,7 @@ function rows(r) {
   out.push(['', 'worker wasm + JS, gzip -9', s ? fmt(s.worker_gz_kb, ' KB') : 'failed']);
   out.push(['', 'navigation start to Collect enabled', s ? fmt(s.tti_ms, ' ms') : 'failed']);
   for (const e of r.scale ?? []) {
-    out.push(['scale', `${e.n} images${e.note && e.n !== r.throughput?.n ? ' (smaller images)' : ''}`,
+    out.push(['scale', `${e.n} images${e.note && e.n !== r.throughput?.n ? ' (smaller images)' : ''}${e.images && !e.note ? ` (${e.images.replace('JPEG, ', '')})` : ''}`,
       `${e.seconds} s, ${e.img_s} img/s, peak ${fmt(e.peak_mb, ' MB')}, page JS heap peak ${fmt(e.js_heap_peak_mb, ' MB')}`]);
   }
   if (!r.scale) out.push(['scale', '', 'failed']);
@@ -176,7 +176,7 @@ function decodeWinner(r) {
   const names = { image_crate: 'the image crate (full decode, then resize)', create_image_bitmap: 'createImageBitmap with resize', scaled_jpeg: 'jpeg-decoder at reduced scale (DCT scaling), then resize' };
   const rates = { image_crate: d.image_crate_img_s, create_image_bitmap: d.create_image_bitmap_img_s, scaled_jpeg: d.scaled_jpeg_img_s };
   const [runnerUp] = Object.entries(rates).filter(([k]) => k !== d.default).sort((a, b) => b[1] - a[1]);
-  return `\n**Decode path**: ${names[d.default] ?? d.default} won with ${rates[d.default]} img/s, ${d.speedup}× the runner-up, ${names[runnerUp[0]]} (${runnerUp[1]} img/s); it is the default, and the others stay as fallbacks for what it cannot decode.\n`;
+  return `\n**Decode path**: ${names[d.default] ?? d.default} won with ${rates[d.default]} img/s, ${d.speedup}× the runner-up, ${names[runnerUp[0]]} (${runnerUp[1]} img/s); ${!d.app_default || d.app_default === d.default ? 'it is the default, and the others stay as fallbacks for what it cannot decode' : `**but the app's default is ${names[d.app_default] ?? d.app_default}**: this run disagrees with the measurements that chose it, so look again before changing it`}.\n`;
 }
 
 function markdown(r) {
@@ -190,7 +190,7 @@ function markdown(r) {
 Measurements, not tests: \`make bench\` runs them (never \`make test\`, never
 CI) and rewrites this file and \`bench/results.json\`. Every figure is the
 median of ${r.runs} run${r.runs === 1 ? '' : 's'} (\`BENCH_RUNS\`, default 3), except where a part says otherwise:
-the 250- and 4 000-image scale points, decode, panel and storage take the
+the scale points, decode, panel and storage take the
 median of ${r.few_runs ?? 2} so that a full run fits its 20 minutes, and the memory
 part is one run each way. \`BENCH_QUICK=1\` runs every workload
 about 10× smaller and writes to \`bench/out/\` instead of here.
@@ -239,7 +239,7 @@ ${profiles(r)}
   (\`PerformanceObserver\`, type \`longtask\`, buffered, installed before
   navigation) overlapping the collection — the longest and the sum — and
   frames per second counted with \`requestAnimationFrame\` over the collection.
-  Frames are counted only in the throughput and scale runs (the counter keeps
+  Frames are counted only in the throughput runs (the counter keeps
   a \`requestAnimationFrame\` callback pending, so the browser makes every
   frame); the other parts run without it.
 - **cancel**: ${r.cancel?.count ?? 20} collections (Collect clicked again in the same page) of
@@ -258,8 +258,9 @@ ${profiles(r)}
   \`app-*_bg.wasm\` and of the worker's \`worker.js\` + \`worker_bg.wasm\` +
   \`worker_loader.js\` in \`dist-release/\`. **tti_ms**: navigation start to
   the Collect button present (the app mounted) and enabled.
-- **scale**: collections of ${(r.scale ?? []).map((e) => e.n).join(', ')} images (the 250 and 4 000 points: the median of two runs; the 1 000 point: the throughput runs).${big ? ` The ${big.n}-image run uses
-  ${big.images.replace('JPEG, ', '')}: ${big.note}.` : ''} \`peak_mb\` is the
+- **scale**: collections of ${(r.scale ?? []).map((e) => e.n).join(', ')} images, each the median of ${r.few_runs ?? 2} runs,${big ? ` the ${big.n}-image run on
+  ${big.images.replace('JPEG, ', '')}: ${big.note}.` : ` all from one set of small images (${r.scale?.[0]?.images?.replace('JPEG, ', '') ?? ''}: 4 000
+  photo-sized ones would not fit the time budget), so that their times compare.`} \`peak_mb\` is the
   peak of the page's own memory figure, \`globalThis.__collectorMetrics.total\`
   (page JS heap + page wasm + the workers' wasm + the thumbnail cache, or
   \`measureUserAgentSpecificMemory()\` when larger; the page refreshes it

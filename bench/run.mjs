@@ -35,14 +35,14 @@ const VENV = `${root}bench/venv`;
 // The workloads.
 const N = 1000 / DIV; // throughput and responsiveness
 const PHOTO = { min: 1024, max: 4000 }; // long side: 1024x768 .. 4000x3000
-// The 4 000-image scale run uses smaller images to fit the time budget.
+// The scale points, all on one set of small images (4 000 photo-sized ones
+// would not fit the time budget), so their times compare.
 const BIG_N = 4000 / DIV;
-// Runs of the parts without a headline target (the 250- and 4 000-image
-// scale points, decode, panel, storage): the median of two, so a full run
-// fits its 20 minutes. The 1 000-image scale point is the throughput runs.
+// Runs of the parts without a headline target (scale, decode, panel,
+// storage): the median of two, so a full run fits its 20 minutes.
 const FEW_RUNS = Math.min(RUNS, 2);
-const BIG_SIDES = { min: 512, max: 1024 };
-const SCALE_NS = [250 / DIV, N, BIG_N];
+const BIG_SIDES = { min: 256, max: 512 };
+const SCALE_NS = [250 / DIV, 1000 / DIV, BIG_N];
 const CANCELS = QUICK ? 4 : 20;
 const CANCEL_LATENCY_MS = 50;
 const CANCEL_MAX = 150; // candidates of each cancelled collection (it gets through ~30-50 in 3 s)
@@ -54,7 +54,7 @@ const MEMORY_SIDES = { min: 820, max: 4000 }; // 820x615 = 0.5 Mpx .. 4000x3000 
 const MEMORY_BUDGET_MB = 128;
 const UNBOUNDED_MB = 4096; // the largest budget the settings take
 // Decode paths compared on the same images.
-const DECODE_N = 80 / DIV;
+const DECODE_N = 60 / DIV;
 const PANEL_N = 200 / DIV;
 const STORAGE_N = 100 / DIV;
 const THUMBS_N = 500 / DIV;
@@ -101,8 +101,7 @@ function mergeProfiles(list, seconds) {
 
 /**
  * One collection of `n` from a URL list, deep-linked with autostart; timed in
- * the page. `countFrames` for the runs whose fps is reported (throughput and
- * scale, so the scale points compare with each other).
+ * the page. `countFrames` for the runs whose fps is reported (throughput).
  */
 async function pageCollection(browser, app, listUrl, n, settings = null, { panel = false, countFrames = false } = {}) {
   const { page, close } = await newPage(browser, { countFrames });
@@ -149,7 +148,8 @@ async function pageCollection(browser, app, listUrl, n, settings = null, { panel
 async function peerVenv() {
   if (existsSync(`${VENV}/bin/img2dataset`)) return;
   const t = performance.now();
-  await runProgram('sh', ['-c', `python3 -m venv ${VENV} && ${VENV}/bin/pip install -q img2dataset==1.47.0`],
+  // --no-compile: byte-compiling its packages took CPU from the image making.
+  await runProgram('sh', ['-c', `python3 -m venv ${VENV} && ${VENV}/bin/pip install -q --no-compile img2dataset==1.47.0`],
     { logFile: `${OUT}/venv.log` });
   log(`venv: img2dataset 1.47.0 installed in ${round((performance.now() - t) / 1000, 0)} s`);
 }
@@ -368,9 +368,9 @@ async function main() {
     });
 
     // One library of photo-like JPEGs, made once: the memory part collects
-    // all of it (0.5-12 Mpx); the photo list, its images of long side
-    // PHOTO.min and more, serves throughput, responsiveness, the first two
-    // scale points, cancel, decode, storage and export (each takes its first n).
+    // all of it (0.5-12 Mpx) and exports it; the photo list, its images of
+    // long side PHOTO.min and more, serves throughput, responsiveness, cancel,
+    // decode and storage (each takes its first n).
     const filesDir = `${OUT}/files-jpeg-${N}-${PHOTO.min}-${PHOTO.max}`;
     let photos = null;
     const photoSource = async () => {
@@ -385,7 +385,7 @@ async function main() {
       photos = { source, urls, bytes };
       return photos;
     };
-    // The smaller JPEGs of the 4 000-image scale point; the panel takes its first PANEL_N.
+    // The small JPEGs of the scale points; the panel takes its first PANEL_N.
     let big = null;
     const bigSource = async () => {
       if (big) return big;
@@ -442,35 +442,22 @@ async function main() {
           long_task_total_ms: round(median(ours.map((r) => r.long_task_total_ms)), 0),
           fps: round(median(ours.map((r) => r.fps)), 1),
         };
-        const scaleEntry = (n, runs, extra = {}) => ({
-          n, seconds: round(median(runs.map((r) => r.seconds)), 2), img_s: round(median(runs.map((r) => r.img_s)), 1),
-          peak_mb: median(runs.map((r) => r.collector_peak_mb)),
-          js_heap_peak_mb: round(median(runs.map((r) => r.js_heap_peak_mb)), 1),
-          images: `JPEG, long side ${PHOTO.min}..${PHOTO.max} px`, ...extra,
-        });
-        const small = [];
-        for (let i = 0; i < FEW_RUNS; i++) {
-          small.push(await pageCollection(browser, app, source.photoList(SCALE_NS[0]), SCALE_NS[0], null, { countFrames: true }));
-          log(`scale ${SCALE_NS[0]} ${i + 1}/${FEW_RUNS}: ${small.at(-1).seconds} s`);
-        }
-        scale.push(scaleEntry(SCALE_NS[0], small), scaleEntry(N, ours, { runs_from: 'throughput' }));
       }
     });
 
     await attempt('scale', async () => {
       const { source } = await bigSource();
-      {
+      for (const n of SCALE_NS) {
         const runs = [];
         for (let i = 0; i < FEW_RUNS; i++) {
-          runs.push(await pageCollection(browser, app, source.listUrl(BIG_N), BIG_N, null, { countFrames: true }));
-          log(`scale ${BIG_N} ${i + 1}/${FEW_RUNS}: ${runs.at(-1).seconds} s`);
+          runs.push(await pageCollection(browser, app, source.listUrl(n), n));
+          log(`scale ${n} ${i + 1}/${FEW_RUNS}: ${runs.at(-1).seconds} s`);
         }
         scale.push({
-          n: BIG_N, seconds: round(median(runs.map((r) => r.seconds)), 2), img_s: round(median(runs.map((r) => r.img_s)), 1),
+          n, seconds: round(median(runs.map((r) => r.seconds)), 2), img_s: round(median(runs.map((r) => r.img_s)), 1),
           peak_mb: median(runs.map((r) => r.collector_peak_mb)),
           js_heap_peak_mb: round(median(runs.map((r) => r.js_heap_peak_mb)), 1),
           images: `JPEG, long side ${BIG_SIDES.min}..${BIG_SIDES.max} px`,
-          note: `smaller images (long side ${BIG_SIDES.min}..${BIG_SIDES.max} px instead of ${PHOTO.min}..${PHOTO.max}) so the run fits the time budget; its seconds are not comparable with the other sizes'`,
         });
       }
     });
@@ -501,6 +488,9 @@ async function main() {
           image_crate_img_s: paths.image_crate, create_image_bitmap_img_s: paths.create_image_bitmap,
           scaled_jpeg_img_s: paths.scaled_jpeg,
           default: best,
+          // The app's own default (core::settings::DEFAULT_DECODER), to check the winner against.
+          app_default: { wasm: 'image_crate', browser: 'create_image_bitmap', scaled: 'scaled_jpeg' }[
+            readFileSync(`${root}src/core/settings.rs`, 'utf8').match(/pub const DEFAULT_DECODER: &str = "(\w+)"/)?.[1]] ?? null,
           speedup: runnerUp ? round(bestImgS / runnerUp, 2) : null,
           how: 'whole collections from the same local source (download + decode + thumbnail), all workers, the Decoder setting switched (wasm = the image crate at full size, browser = createImageBitmap with resize, scaled = jpeg-decoder at 1/2..1/8 scale then a resize), runs alternated',
         };
