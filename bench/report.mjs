@@ -69,6 +69,11 @@ function rows(r) {
     out.push(['', 'img2dataset, process wall time', fmt(t.img2dataset_wall_img_s, ' img/s')]);
     out.push(['', 'ratio ours / img2dataset', fmt(t.ratio)]);
     out.push(['', 'limit: native reduced decode, all cores', fmt(t.limit_img_s, ' img/s')]);
+    if (t.hosts != null) {
+      out.push(['', `hosts the list is spread over (127.0.0.1–${t.hosts}; our per-host cap ${t.per_host_cap ?? '?'})`, String(t.hosts)]);
+      out.push(['', 'most image requests in flight, to one host / in all: ours', `${fmt(t.max_in_flight_per_host)} / ${fmt(t.max_in_flight_total)}`]);
+      out.push(['', 'the same for img2dataset', `${fmt(t.img2dataset_max_in_flight_per_host)} / ${fmt(t.img2dataset_max_in_flight_total)}`]);
+    }
   } else out.push(['throughput', '', 'failed (see errors)']);
   const d = r.decode;
   if (d) {
@@ -213,16 +218,25 @@ ${profiles(r)}
   browser context (empty cache, default settings: automatic workers, 6 per host,
   256 px thumbnails) for every run.
 - **Images**: the local demo source (\`source/\`, debug build, as the tests use
-  it) with \`--count 2000 --formats jpeg --min-side 820 --max-side 4000 --cache-mb 2048\`:
+  it) with \`--count 2000 --formats jpeg --min-side 820 --max-side 4000 --cache-mb 2048${t?.hosts ? ` --hosts ${t.hosts}` : ''}\`:
   one library of photo-like JPEGs, 0.5–12 Mpx, that the memory part collects
   whole. The other parts use its *photo list*, the images of long side 1024 px
-  or more (\`/api/urls.txt?max=N&min_side=1024\`): ${t ? t.images : 'JPEG only'}.
+  or more (\`/api/urls.txt?max=N&min_side=1024\`): ${t ? t.images : 'JPEG only'}.${t?.hosts ? `
+  Throughput, responsiveness and cancel take it spread over ${t.hosts} hosts
+  (\`…&hosts=${t.hosts}\`: the source listens on 127.0.0.1–127.0.0.${t.hosts}, same
+  port, and the i-th URL names 127.0.0.(1 + i mod ${t.hosts})), as a URL list over
+  many hosts is: on one host the app's per-host politeness cap
+  (${t.per_host_cap ?? '?'} connections at once) would limit it first. Decode, storage,
+  memory, export, scale and panel keep single-host lists, so their figures
+  compare with earlier runs.` : ''}
   Before anything is timed every image is requested once, so the source has
   made and cached it: generation is not in anyone's time.
 - **throughput**: our page, deep-linked to the source's URL list
-  (\`?provider=urls&urls=…/api/urls.txt?max=${t?.n ?? 1000}%26min_side=1024&max=${t?.n ?? 1000}&autostart=1\`), timed
+  (\`?provider=urls&urls=…/api/urls.txt?max=${t?.n ?? 1000}%26min_side=1024${t?.hosts ? `%26hosts=${t.hosts}` : ''}&max=${t?.n ?? 1000}&autostart=1\`), timed
   in the page from the status line's first "Collecting" to "Done"; images per
-  second = collected / that time. img2dataset 1.47.0 (PyPI, in \`bench/venv\`)
+  second = collected / that time.${t?.list ? ` The list: ${t.list}. The source's \`/stats\` is reset before each run (ours and img2dataset's) and read after it:
+  "most image requests in flight" is its \`max_image_in_flight_by_host\` (the
+  largest over the hosts) and \`max_image_in_flight\`, the largest over the runs.` : ''} img2dataset 1.47.0 (PyPI, in \`bench/venv\`)
   on the same list: \`--resize_mode keep_ratio --image_size 256
   --processes_count 2 --thread_count 16 --number_sample_per_shard 100
   --output_format files\`; its images per second come from its own shard
@@ -243,7 +257,7 @@ ${profiles(r)}
   a \`requestAnimationFrame\` callback pending, so the browser makes every
   frame); the other parts run without it.
 - **cancel**: ${r.cancel?.count ?? 20} collections (Collect clicked again in the same page) of
-  the photo list with every image answered after ${r.cancel?.latency_ms ?? 50} ms
+  the photo list${r.cancel?.hosts ? ` spread over ${r.cancel.hosts} hosts (\`…&hosts=${r.cancel.hosts}\`)` : ''} with every image answered after ${r.cancel?.latency_ms ?? 50} ms
   (\`…&latency_ms=${r.cancel?.latency_ms ?? 50}\`: each listed URL asks the image route to wait), each cancelled at a seeded random point 0.3–3 s after Collect
   (seed ${r.cancel?.seed ?? ''}) — at the first moment from that point on when the source
   has an image request in flight, since the workers download in bursts between

@@ -35,6 +35,11 @@ const VENV = `${root}bench/venv`;
 // The workloads.
 const N = 1000 / DIV; // throughput and responsiveness
 const PHOTO = { min: 1024, max: 4000 }; // long side: 1024x768 .. 4000x3000
+// The photo list of throughput, responsiveness and cancel is spread over this
+// many hosts (127.0.0.1 .. 127.0.0.8, the source listening on each with
+// --hosts), as a real URL list over many hosts is: with one host the app's
+// per-host politeness cap would limit it first. img2dataset gets the same list.
+const HOSTS = 8;
 // The scale points, all on one set of small images (4 000 photo-sized ones
 // would not fit the time budget), so their times compare.
 const BIG_N = 4000 / DIV;
@@ -154,6 +159,20 @@ async function peerVenv() {
   log(`venv: img2dataset 1.47.0 installed in ${round((performance.now() - t) / 1000, 0)} s`);
 }
 
+/**
+ * The source's image requests in flight during one run, read from its /stats
+ * (reset just before the run): the most at once to any one host (address
+ * 127.0.0.k:PORT), the most at once in all, and the hosts asked.
+ */
+function inFlightOf(st) {
+  const byHost = Object.values(st.max_image_in_flight_by_host ?? {});
+  return {
+    max_in_flight_per_host: byHost.length ? Math.max(...byHost) : 0,
+    max_in_flight_total: st.max_image_in_flight,
+    hosts_asked: byHost.length,
+  };
+}
+
 /** img2dataset 1.47.0 on the same URL list; its own stats give the time. */
 async function img2datasetRun(listFile, n) {
   const out = `${OUT}/img2dataset-run`;
@@ -200,7 +219,7 @@ async function cancelRuns(browser, app, source) {
   const samples = [];
   let profile = null;
   try {
-    const slowList = source.photoList(CANCEL_MAX, `&latency_ms=${CANCEL_LATENCY_MS}`);
+    const slowList = source.spreadList(CANCEL_MAX, `&latency_ms=${CANCEL_LATENCY_MS}`);
     await page.goto(`${app.url}/?provider=urls&urls=${encodeURIComponent(slowList)}&max=${CANCEL_MAX}`);
     await page.waitForFunction(() => globalThis.__bench.ttiAt !== null, null, { timeout: 30_000 });
     for (let i = 0; i < CANCELS; i++) {
@@ -266,7 +285,7 @@ async function cancelRuns(browser, app, source) {
   const ms = samples.map((s) => s.ms).filter((x) => x !== null);
   const busy = samples.filter((s) => s.in_flight_at_click > 0 && s.ms !== null).map((s) => s.ms);
   return {
-    count: samples.length, latency_ms: CANCEL_LATENCY_MS, seed: CANCEL_SEED,
+    count: samples.length, latency_ms: CANCEL_LATENCY_MS, seed: CANCEL_SEED, hosts: HOSTS,
     p50_ms: round(percentile(ms, 50), 1), p95_ms: round(percentile(ms, 95), 1), max_ms: round(Math.max(...ms), 1),
     with_requests_in_flight: busy.length,
     busy_p50_ms: round(percentile(busy, 50), 1), busy_p95_ms: round(percentile(busy, 95), 1),
@@ -375,14 +394,24 @@ async function main() {
     let photos = null;
     const photoSource = async () => {
       if (photos) return photos;
-      const source = await startSource(sourceFlags(MEMORY_N, MEMORY_SIDES));
+      const source = await startSource(sourceFlags(MEMORY_N, MEMORY_SIDES, ['--hosts', String(HOSTS)]));
       source.photoList = (n, extra = '') => `${source.listUrl(n)}&min_side=${PHOTO.min}${extra}`;
+      // The same images in the same order, the i-th on 127.0.0.(1 + i mod HOSTS).
+      source.spreadList = (n, extra = '') => source.photoList(n, `&hosts=${HOSTS}${extra}`);
       const t = performance.now();
       const { urls, bytes } = await prewarm(source, N, { list: source.photoList(N), saveDir: filesDir });
       // Then the rest, so the memory part's runs only collect.
       const all = await prewarm(source, MEMORY_N);
       log(`prewarm: ${all.urls.length} images (${round(all.bytes / 2 ** 20, 0)} MB) made in ${round((performance.now() - t) / 1000, 1)} s`);
-      photos = { source, urls, bytes };
+      // The spread list: exactly the files prewarmed (and saved for the native limit).
+      const spreadUrls = (await (await fetch(source.spreadList(N))).text()).split('\n').filter(Boolean);
+      const path = (u) => new URL(u).pathname;
+      if (spreadUrls.length !== urls.length || spreadUrls.some((u, i) => path(u) !== path(urls[i]))) {
+        throw new Error(`the list spread over ${HOSTS} hosts is not the prewarmed photo list (${spreadUrls.length} and ${urls.length} URLs)`);
+      }
+      const hostsSeen = new Set(spreadUrls.map((u) => new URL(u).host)).size;
+      if (hostsSeen !== Math.min(HOSTS, spreadUrls.length)) throw new Error(`the spread list names ${hostsSeen} hosts, not ${HOSTS}`);
+      photos = { source, urls, spreadUrls, bytes };
       return photos;
     };
     // The small JPEGs of the scale points; the panel takes its first PANEL_N.
@@ -398,22 +427,27 @@ async function main() {
     };
     const scale = [];
     await attempt('throughput', async () => {
-      const { source, urls, bytes } = await photoSource();
+      const { source, spreadUrls, bytes } = await photoSource();
       await venv.catch(() => {}); // a failed install fails img2dataset and the limit below, not ours
       {
+        // img2dataset's list: the same spread list our page is given.
         const listFile = `${OUT}/urls-${N}.txt`;
-        writeFileSync(listFile, `${urls.join('\n')}\n`);
+        writeFileSync(listFile, `${spreadUrls.join('\n')}\n`);
 
         const ours = [];
         for (let i = 0; i < RUNS; i++) {
-          ours.push(await pageCollection(browser, app, source.photoList(N), N, null, { countFrames: true }));
+          await source.reset();
+          const run = await pageCollection(browser, app, source.spreadList(N), N, null, { countFrames: true });
+          ours.push({ ...run, source: inFlightOf(await source.stats()) });
           log(`ours ${i + 1}/${RUNS}: ${JSON.stringify(ours.at(-1))}`);
         }
         const peer = [];
         await attempt('img2dataset', async () => {
           await venv;
           for (let i = 0; i < RUNS; i++) {
-            peer.push(await img2datasetRun(listFile, N));
+            await source.reset();
+            const run = await img2datasetRun(listFile, N);
+            peer.push({ ...run, source: inFlightOf(await source.stats()) });
             log(`img2dataset ${i + 1}/${RUNS}: ${JSON.stringify(peer.at(-1))}`);
           }
         }, true);
@@ -425,8 +459,20 @@ async function main() {
         }, true);
         const oursImgS = median(ours.map((r) => r.img_s));
         const peerImgS = median(peer.map((r) => r.img_s));
+        const most = (runs, field) => (runs.length ? Math.max(...runs.map((r) => r.source[field])) : null);
+        // The app's default per-host cap (core::settings), for the text.
+        const cap = Number(readFileSync(`${root}src/core/settings.rs`, 'utf8').match(/per_host_cap: (\d+),/)?.[1]) || null;
         results.throughput = {
           n: N, images: `JPEG only, long side ${PHOTO.min}..${PHOTO.max} px (${PHOTO.min}x768 .. ${PHOTO.max}x3000), ${round(bytes / 2 ** 20, 0)} MB`,
+          hosts: HOSTS,
+          list: `the photo list spread over ${HOSTS} hosts, 127.0.0.1–127.0.0.${HOSTS} (one source listening on each, same port: \`--hosts ${HOSTS}\`, \`/api/urls.txt?max=${N}&min_side=${PHOTO.min}&hosts=${HOSTS}\`, the i-th image on 127.0.0.(1 + i mod ${HOSTS})), for our page and img2dataset alike; the app's per-host cap is ${cap ?? '?'} (its default)`,
+          per_host_cap: cap,
+          // The most image requests the source saw in flight at once, over our runs
+          // (its stats reset before each run and read after it): to any one host, in all.
+          max_in_flight_per_host: most(ours, 'max_in_flight_per_host'),
+          max_in_flight_total: most(ours, 'max_in_flight_total'),
+          img2dataset_max_in_flight_per_host: most(peer, 'max_in_flight_per_host'),
+          img2dataset_max_in_flight_total: most(peer, 'max_in_flight_total'),
           thumbnail_px: THUMB,
           ours_img_s: oursImgS, img2dataset_img_s: peerImgS,
           ratio: oursImgS && peerImgS ? round(oursImgS / peerImgS, 2) : null,
@@ -437,7 +483,7 @@ async function main() {
           runs: { ours, img2dataset: peer, limit },
         };
         results.responsiveness = {
-          n: N,
+          n: N, hosts: HOSTS,
           longest_task_ms: round(median(ours.map((r) => r.longest_task_ms)), 0),
           long_task_total_ms: round(median(ours.map((r) => r.long_task_total_ms)), 0),
           fps: round(median(ours.map((r) => r.fps)), 1),

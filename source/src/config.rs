@@ -8,11 +8,15 @@ use crate::library::{all_formats, Format, LibraryConfig};
 pub const MAX_COUNT: u32 = 1_000_000;
 /// The largest long side, in px (bounded by memory and the formats).
 pub const MAX_SIDE: u32 = 10_000;
+/// The most loopback addresses `--hosts` may listen on (127.0.0.1 … 127.0.0.16).
+pub const MAX_HOSTS: u8 = 16;
 
 /// Everything `local-source` is told on its command line.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub port: u16,
+    /// Listen on 127.0.0.1 … 127.0.0.`hosts`, all on the same port.
+    pub hosts: u8,
     pub library: LibraryConfig,
     pub latency_ms: u64,
     pub fault_rate: f64,
@@ -24,6 +28,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             port: 8765,
+            hosts: 1,
             library: LibraryConfig {
                 count: 1000,
                 seed: 1,
@@ -41,10 +46,13 @@ impl Default for Config {
 
 /// The `--help` text.
 pub const USAGE: &str = "\
-local-source: serves a deterministic library of real image files on 127.0.0.1.
+local-source: serves a deterministic library of real image files on 127.0.0.1
+(and on 127.0.0.2 .. 127.0.0.N with --hosts N).
 
 Flags:
   --port N          port on 127.0.0.1 (default 8765; 0 picks a free one)
+  --hosts N         listen on 127.0.0.1 .. 127.0.0.N, all on that port, so URL
+                    lists can spread over N hosts (default 1, at most 16)
   --count N         images in the library, ids 0..N (default 1000)
   --seed N          seed of the library (default 1)
   --latency-ms N    delay before every answer (default 0)
@@ -63,6 +71,15 @@ fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
         .trim()
         .parse()
         .map_err(|_| format!("The value of {flag} must be a whole number, not \"{value}\"."))
+}
+
+fn hosts(value: &str) -> Result<u8, String> {
+    match value.trim().parse::<u8>() {
+        Ok(n) if (1..=MAX_HOSTS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "The value of --hosts must be a whole number from 1 to {MAX_HOSTS}, not \"{value}\"."
+        )),
+    }
 }
 
 fn share(value: &str) -> Result<f64, String> {
@@ -111,6 +128,7 @@ impl Config {
             };
             match flag.as_str() {
                 "--port" => c.port = number(&flag, &value)?,
+                "--hosts" => c.hosts = hosts(&value)?,
                 "--count" => c.library.count = number(&flag, &value)?,
                 "--seed" => c.library.seed = number(&flag, &value)?,
                 "--latency-ms" => c.latency_ms = number(&flag, &value)?,
@@ -132,6 +150,12 @@ impl Config {
         let l = &self.library;
         if l.count > MAX_COUNT {
             return Err(format!("--count must be at most {MAX_COUNT}."));
+        }
+        if !(1..=MAX_HOSTS).contains(&self.hosts) {
+            return Err(format!(
+                "--hosts must be from 1 to {MAX_HOSTS}, not {}.",
+                self.hosts
+            ));
         }
         if l.min_side == 0 {
             return Err("--min-side must be at least 1 px.".into());
@@ -170,6 +194,7 @@ mod tests {
     fn defaults_match_the_readme() {
         let c = parse(&[]).unwrap().unwrap();
         assert_eq!(c.port, 8765);
+        assert_eq!(c.hosts, 1);
         assert_eq!(c.library.count, 1000);
         assert_eq!(c.library.seed, 1);
         assert_eq!((c.library.min_side, c.library.max_side), (64, 4000));
@@ -187,6 +212,8 @@ mod tests {
         let c = parse(&[
             "--port",
             "0",
+            "--hosts",
+            "3",
             "--count=5",
             "--seed",
             "9",
@@ -203,6 +230,7 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(c.port, 0);
+        assert_eq!(c.hosts, 3);
         assert_eq!(c.library.count, 5);
         assert_eq!(c.library.seed, 9);
         assert_eq!(c.latency_ms, 20);
@@ -232,6 +260,11 @@ mod tests {
         assert!(parse(&["--min-side", "50", "--max-side", "10"])
             .unwrap_err()
             .contains("--min-side"));
+        for bad in ["0", "17", "300", "two", "-1"] {
+            let e = parse(&["--hosts", bad]).unwrap_err();
+            assert!(e.contains("--hosts") && e.ends_with('.'), "{e}");
+        }
+        assert_eq!(parse(&["--hosts=16"]).unwrap().unwrap().hosts, 16);
         assert!(parse(&["--bogus", "1"]).unwrap_err().contains("--bogus"));
         assert!(parse(&["--count"]).unwrap_err().contains("needs a value"));
         assert!(parse(&["--help"]).unwrap().is_none());

@@ -1,7 +1,8 @@
 //! The local demo source: a deterministic library of real image files served
-//! on 127.0.0.1 with search APIs shaped like this project's own, Wikimedia
-//! Commons' and Openverse's, plus injectable faults and request statistics
-//! for tests. This module holds the shared state, the router and the layer
+//! on 127.0.0.1 (with `--hosts N`, on 127.0.0.1 … 127.0.0.N, all on one port
+//! and one state, so URL lists can spread over N hosts) with search APIs
+//! shaped like this project's own, Wikimedia Commons' and Openverse's, plus
+//! injectable faults and request statistics for tests. This module holds the shared state, the router and the layer
 //! that counts requests, applies `--latency-ms` and adds the CORS headers.
 //! The contract is `source/README.md`; the corpus of bad inputs under
 //! `/corpus/` is listed in the top-level README.md.
@@ -20,6 +21,7 @@ pub mod shapes;
 pub mod stats;
 pub mod store;
 
+use std::future::IntoFuture;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,10 +34,10 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use http_body::{Frame, SizeHint};
 
-pub use config::Config;
+pub use config::{Config, MAX_HOSTS};
 use corpus_reset::{ResetHandle, ResettableListener};
 use corpus_routes::{Corpus, NoCors};
 use library::Library;
@@ -49,9 +51,15 @@ pub struct App {
     pub stats: Arc<Stats>,
     /// The corpus of bad inputs: its files and request log.
     pub corpus: Corpus,
-    /// The address the server is bound to (for URLs when Host is missing).
+    /// The address the server is bound to (for URLs when Host is missing):
+    /// 127.0.0.1 and its port, which the other `--hosts` addresses share.
     pub addr: SocketAddr,
 }
+
+/// The address a request came to (one per listener, `127.0.0.k:PORT`), for
+/// the per-host statistics.
+#[derive(Clone, Copy, Debug)]
+pub struct LocalAddr(pub SocketAddr);
 
 /// Builds the router of a server bound to `addr`.
 pub fn router(config: Config, addr: SocketAddr) -> (Router, Arc<App>) {
@@ -106,7 +114,10 @@ pub fn router(config: Config, addr: SocketAddr) -> (Router, Arc<App>) {
 
 /// A running server.
 pub struct Running {
+    /// 127.0.0.1 and the port.
     pub addr: SocketAddr,
+    /// Every address it listens on: 127.0.0.1 … 127.0.0.N (`--hosts N`), same port.
+    pub addrs: Vec<SocketAddr>,
     pub app: Arc<App>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -133,16 +144,80 @@ impl Running {
     }
 }
 
-/// Binds 127.0.0.1:`config.port` (0 picks a free port) and starts serving.
-pub async fn start(config: Config) -> std::io::Result<Running> {
-    let listener =
-        tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, config.port))).await?;
-    let addr = listener.local_addr()?;
+/// 127.0.0.`k` (k from 1).
+pub fn loopback(k: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, k)
+}
+
+/// How many times `--port 0` tries a new port when one of the other
+/// addresses cannot take the port 127.0.0.1 got.
+const PORT_TRIES: usize = 20;
+
+/// Binds 127.0.0.1 … 127.0.0.`hosts` on `port` (0: the port 127.0.0.1
+/// gets). The error names the address that could not be bound.
+async fn bind_all(port: u16, hosts: u8) -> std::io::Result<Vec<tokio::net::TcpListener>> {
+    let bind = |addr: SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| std::io::Error::new(e.kind(), format!("could not listen on {addr}: {e}")))
+    };
+    let first = bind(SocketAddr::from((loopback(1), port))).await?;
+    let port = first.local_addr()?.port();
+    let mut listeners = vec![first];
+    for k in 2..=hosts {
+        listeners.push(bind(SocketAddr::from((loopback(k), port))).await?);
+    }
+    Ok(listeners)
+}
+
+/// Binds 127.0.0.1:`config.port` (0 picks a free port) and, with
+/// `config.hosts` N > 1, 127.0.0.2 … 127.0.0.N on the same port, and
+/// starts serving on all of them, with one state. With port 0, a port that
+/// one of the other addresses cannot take is given up for another.
+pub async fn start(mut config: Config) -> std::io::Result<Running> {
+    config.hosts = config.hosts.clamp(1, MAX_HOSTS);
+    let mut tries = 0;
+    let listeners = loop {
+        tries += 1;
+        match bind_all(config.port, config.hosts).await {
+            Ok(l) => break l,
+            Err(e)
+                if config.port == 0
+                    && tries < PORT_TRIES
+                    && e.kind() == std::io::ErrorKind::AddrInUse => {}
+            Err(e) => return Err(e),
+        }
+    };
+    let addrs = listeners
+        .iter()
+        .map(|l| l.local_addr())
+        .collect::<std::io::Result<Vec<_>>>()?;
+    let addr = addrs[0];
     let (router, app) = router(config, addr);
-    let service = router.into_make_service_with_connect_info::<ResetHandle>();
-    let listener = ResettableListener(listener);
-    let task = tokio::spawn(async move { axum::serve(listener, service).await });
-    Ok(Running { addr, app, task })
+    // One service per address, each telling requests which address they
+    // came to; all share the app's state.
+    let serving: Vec<_> = listeners
+        .into_iter()
+        .zip(&addrs)
+        .map(|(listener, local)| {
+            let service = router
+                .clone()
+                .layer(Extension(LocalAddr(*local)))
+                .into_make_service_with_connect_info::<ResetHandle>();
+            axum::serve(ResettableListener(listener), service).into_future()
+        })
+        .collect();
+    let task = tokio::spawn(async move {
+        futures_util::future::try_join_all(serving)
+            .await
+            .map(|_| ())
+    });
+    Ok(Running {
+        addr,
+        addrs,
+        app,
+        task,
+    })
 }
 
 /// A response body that keeps its request counted as in flight until the
@@ -228,7 +303,14 @@ async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Respons
         return res;
     }
     let is_image = path.starts_with("/images/") && req.method() != Method::OPTIONS;
-    let in_flight = app.stats.begin(is_image);
+    let host = || {
+        let local = req
+            .extensions()
+            .get::<LocalAddr>()
+            .map_or(app.addr, |l| l.0);
+        local.to_string()
+    };
+    let in_flight = app.stats.begin(is_image.then(host));
     if req.method() == Method::OPTIONS {
         return preflight(&req);
     }

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::faults::{self, Fault, FaultKind};
 use crate::library::{Format, ImageMeta, License};
-use crate::shapes::{self, Entry};
+use crate::shapes::{self, Bases, Entry};
 use crate::App;
 
 /// The query parameters of one request, decoded.
@@ -105,6 +105,30 @@ pub(crate) fn base_url(headers: &HeaderMap, fallback: SocketAddr) -> String {
     }
 }
 
+/// The base URLs of a list's images: with `hosts=K` (1 ..= `--hosts`), the
+/// i-th image of the list on 127.0.0.(1 + i mod K), same port; otherwise
+/// the Host the request came to.
+fn list_bases(app: &App, headers: &HeaderMap, p: &Params) -> Result<Bases, String> {
+    let n = app.config.hosts;
+    match p.get("hosts").map(str::trim) {
+        None | Some("") => Ok(Bases::One(base_url(headers, app.addr))),
+        Some(v) => match v.parse::<u8>() {
+            Ok(k) if (1..=n).contains(&k) => Ok(Bases::Spread {
+                hosts: k,
+                port: app.addr.port(),
+            }),
+            _ => Err(format!(
+                "The hosts parameter must be a whole number from 1 to {n} (the server listens on {}), not \"{v}\".",
+                if n == 1 {
+                    "127.0.0.1 only; start it with --hosts N for more".to_string()
+                } else {
+                    format!("127.0.0.1 to 127.0.0.{n}: --hosts {n}")
+                }
+            )),
+        },
+    }
+}
+
 /// Looks up the sizes of some catalogue entries.
 pub(crate) async fn entries<'a>(
     app: &App,
@@ -165,29 +189,33 @@ fn matches_up_to<'a>(app: &'a App, p: &Params) -> Result<Vec<&'a ImageMeta>, Str
     Ok(matches)
 }
 
-/// `/catalog.json?q=&max=&min_side=`
+/// `/catalog.json?q=&max=&min_side=&hosts=`
 pub async fn catalog(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let p = Params::from_uri(&uri);
-    let metas = match matches_up_to(&app, &p) {
-        Ok(m) => m,
-        Err(e) => return bad_request(e),
+    let (metas, bases) = match (matches_up_to(&app, &p), list_bases(&app, &headers, &p)) {
+        (Ok(m), Ok(b)) => (m, b),
+        (Err(e), _) | (_, Err(e)) => return bad_request(e),
     };
     let entries = match entries(&app, &metas).await {
         Ok(e) => e,
         Err(r) => return r,
     };
-    let base = base_url(&headers, app.addr);
-    json(StatusCode::OK, &shapes::catalog(&base, &entries))
+    json(StatusCode::OK, &shapes::catalog(&bases, &entries))
 }
 
-/// `/api/urls.txt?q=&max=&min_side=&latency_ms=`
+/// `/api/urls.txt?q=&max=&min_side=&latency_ms=&hosts=`
 /// With `latency_ms=N`, each listed URL asks for that wait (the image
 /// route's own parameter), so one library serves slow and fast lists.
+/// With `hosts=K`, the list goes round 127.0.0.1 … 127.0.0.K.
 pub async fn urls_txt(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let p = Params::from_uri(&uri);
+    let bases = match list_bases(&app, &headers, &p) {
+        Ok(b) => b,
+        Err(e) => return bad_request(e),
+    };
     match (matches_up_to(&app, &p), p.number("latency_ms", 0, 0)) {
         (Ok(metas), Ok(latency)) => {
-            let mut txt = shapes::urls_txt(&base_url(&headers, app.addr), &metas);
+            let mut txt = shapes::urls_txt(&bases, &metas);
             if latency > 0 {
                 txt = txt
                     .lines()
@@ -200,16 +228,16 @@ pub async fn urls_txt(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri)
     }
 }
 
-/// `/api/urls.csv?q=&max=&min_side=`
+/// `/api/urls.csv?q=&max=&min_side=&hosts=`
 pub async fn urls_csv(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> Response {
     let p = Params::from_uri(&uri);
-    match matches_up_to(&app, &p) {
-        Ok(metas) => (
+    match (matches_up_to(&app, &p), list_bases(&app, &headers, &p)) {
+        (Ok(metas), Ok(bases)) => (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-            shapes::urls_csv(&base_url(&headers, app.addr), &metas),
+            shapes::urls_csv(&bases, &metas),
         )
             .into_response(),
-        Err(e) => bad_request(e),
+        (Err(e), _) | (_, Err(e)) => bad_request(e),
     }
 }
 

@@ -14,6 +14,28 @@ pub struct Entry<'a> {
     pub bytes: u64,
 }
 
+/// The base URL of each image of a list: the one the request came to, or,
+/// with `hosts=K`, the i-th image of the list (from 0) on
+/// `http://127.0.0.(1 + i mod K):PORT`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bases {
+    One(String),
+    Spread { hosts: u8, port: u16 },
+}
+
+impl Bases {
+    /// The base URL of the `i`-th image of the list.
+    pub fn at(&self, i: usize) -> String {
+        match self {
+            Bases::One(base) => base.clone(),
+            Bases::Spread { hosts, port } => {
+                let k = 1 + i % usize::from((*hosts).max(1));
+                format!("http://127.0.0.{k}:{port}")
+            }
+        }
+    }
+}
+
 /// `http://host/images/12.jpg`
 pub fn image_url(base: &str, meta: &ImageMeta) -> String {
     format!("{base}/images/{}", meta.file_name())
@@ -54,16 +76,24 @@ pub fn search_page(base: &str, total: usize, page: u64, per_page: u64, entries: 
 }
 
 /// The `/catalog.json` answer.
-pub fn catalog(base: &str, entries: &[Entry]) -> Value {
+pub fn catalog(bases: &Bases, entries: &[Entry]) -> Value {
     json!({
         "name": "Local demo catalog",
-        "images": entries.iter().map(|e| item(base, *e)).collect::<Vec<_>>(),
+        "images": entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| item(&bases.at(i), *e))
+            .collect::<Vec<_>>(),
     })
 }
 
 /// `/api/urls.txt`: one URL a line.
-pub fn urls_txt(base: &str, metas: &[&ImageMeta]) -> String {
-    metas.iter().map(|m| image_url(base, m) + "\n").collect()
+pub fn urls_txt(bases: &Bases, metas: &[&ImageMeta]) -> String {
+    metas
+        .iter()
+        .enumerate()
+        .map(|(i, m)| image_url(&bases.at(i), m) + "\n")
+        .collect()
 }
 
 /// Quotes a CSV field per RFC 4180.
@@ -72,10 +102,10 @@ pub fn csv_quote(field: &str) -> String {
 }
 
 /// `/api/urls.csv`: a `url,caption` header, then the URL and quoted title.
-pub fn urls_csv(base: &str, metas: &[&ImageMeta]) -> String {
+pub fn urls_csv(bases: &Bases, metas: &[&ImageMeta]) -> String {
     let mut out = String::from("url,caption\n");
-    for m in metas {
-        out.push_str(&image_url(base, m));
+    for (i, m) in metas.iter().enumerate() {
+        out.push_str(&image_url(&bases.at(i), m));
         out.push(',');
         out.push_str(&csv_quote(&m.title));
         out.push('\n');
@@ -279,6 +309,17 @@ pub fn description_page(base: &str, e: Entry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spread_bases_go_round_the_hosts_in_list_order() {
+        let spread = Bases::Spread { hosts: 3, port: 80 };
+        let hosts: Vec<String> = (0..7).map(|i| spread.at(i)).collect();
+        assert_eq!(
+            hosts,
+            [1, 2, 3, 1, 2, 3, 1].map(|k| format!("http://127.0.0.{k}:80"))
+        );
+        assert_eq!(Bases::One("http://h:1".into()).at(5), "http://h:1");
+    }
 
     #[test]
     fn csv_fields_are_quoted_with_doubled_quotes() {

@@ -1,6 +1,7 @@
 //! Request counters for tests: how many requests came, how many are being
 //! answered right now (and the most at once), overall and for image files,
-//! and how often each image was asked for. An [`InFlight`] guard counts one
+//! and how often each image was asked for; image requests in flight also by
+//! the address they came to (`127.0.0.k:PORT`, for `--hosts`). An [`InFlight`] guard counts one
 //! request in flight until it is dropped; image answers keep their guard in
 //! the response body, so an aborted download stops counting as soon as the
 //! connection is gone.
@@ -19,6 +20,12 @@ pub struct Snapshot {
     pub max_in_flight: u64,
     pub image_in_flight: u64,
     pub max_image_in_flight: u64,
+    /// Image requests in flight now, by the address they came to
+    /// (`127.0.0.k:PORT`); a host seen since the last reset stays listed at 0.
+    pub image_in_flight_by_host: BTreeMap<String, u64>,
+    /// The most image requests in flight at once to each address since the
+    /// last reset.
+    pub max_image_in_flight_by_host: BTreeMap<String, u64>,
     /// Requests per image id (ids as strings in JSON).
     pub by_image: BTreeMap<u32, u64>,
     /// The search queries received (local search, MediaWiki, Openverse), as
@@ -48,26 +55,44 @@ impl Stats {
     /// `in_flight` (they have not ended), and the maxima restart from them.
     pub fn reset(&self) -> Snapshot {
         let mut c = self.lock();
+        let by_host: BTreeMap<String, u64> = std::mem::take(&mut c.image_in_flight_by_host)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
         *c = Snapshot {
             in_flight: c.in_flight,
             max_in_flight: c.in_flight,
             image_in_flight: c.image_in_flight,
             max_image_in_flight: c.image_in_flight,
+            max_image_in_flight_by_host: by_host.clone(),
+            image_in_flight_by_host: by_host,
             ..Snapshot::default()
         };
         c.clone()
     }
 
     /// Counts a new request and returns the guard that keeps it in flight.
-    pub fn begin(self: &Arc<Self>, image: bool) -> InFlight {
+    /// `image` is the address an image request came to (`127.0.0.k:PORT`),
+    /// `None` for any other request.
+    pub fn begin(self: &Arc<Self>, image: Option<String>) -> InFlight {
         let mut c = self.lock();
         c.requests += 1;
         c.in_flight += 1;
         c.max_in_flight = c.max_in_flight.max(c.in_flight);
-        if image {
+        if let Some(host) = &image {
             c.image_requests += 1;
             c.image_in_flight += 1;
             c.max_image_in_flight = c.max_image_in_flight.max(c.image_in_flight);
+            let now = {
+                let n = c.image_in_flight_by_host.entry(host.clone()).or_insert(0);
+                *n += 1;
+                *n
+            };
+            let max = c
+                .max_image_in_flight_by_host
+                .entry(host.clone())
+                .or_insert(0);
+            *max = (*max).max(now);
         }
         InFlight {
             stats: Arc::clone(self),
@@ -99,15 +124,19 @@ impl Stats {
 /// One request in flight; dropping it ends the request.
 pub struct InFlight {
     stats: Arc<Stats>,
-    image: bool,
+    /// The address an image request came to; `None` for other requests.
+    image: Option<String>,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         let mut c = self.stats.lock();
         c.in_flight = c.in_flight.saturating_sub(1);
-        if self.image {
+        if let Some(host) = &self.image {
             c.image_in_flight = c.image_in_flight.saturating_sub(1);
+            if let Some(n) = c.image_in_flight_by_host.get_mut(host) {
+                *n = n.saturating_sub(1);
+            }
         }
     }
 }
@@ -116,11 +145,18 @@ impl Drop for InFlight {
 mod tests {
     use super::*;
 
+    const A: &str = "127.0.0.1:9";
+    const B: &str = "127.0.0.2:9";
+
+    fn image(host: &str) -> Option<String> {
+        Some(host.to_string())
+    }
+
     #[test]
     fn guards_count_in_flight_and_maxima() {
         let s = Arc::new(Stats::default());
-        let a = s.begin(true);
-        let b = s.begin(false);
+        let a = s.begin(image(A));
+        let b = s.begin(None);
         let snap = s.snapshot();
         assert_eq!((snap.requests, snap.image_requests), (2, 1));
         assert_eq!((snap.in_flight, snap.image_in_flight), (2, 1));
@@ -132,9 +168,41 @@ mod tests {
     }
 
     #[test]
+    fn image_requests_in_flight_are_counted_by_host() {
+        let s = Arc::new(Stats::default());
+        let a1 = s.begin(image(A));
+        let a2 = s.begin(image(A));
+        let b1 = s.begin(image(B));
+        let other = s.begin(None);
+        let snap = s.snapshot();
+        assert_eq!(snap.image_in_flight_by_host[A], 2);
+        assert_eq!(snap.image_in_flight_by_host[B], 1);
+        assert_eq!(snap.image_in_flight_by_host.len(), 2);
+        drop((a1, a2, other));
+        let a3 = s.begin(image(A));
+        let snap = s.snapshot();
+        assert_eq!(snap.image_in_flight_by_host[A], 1);
+        assert_eq!(snap.max_image_in_flight_by_host[A], 2);
+        assert_eq!(snap.max_image_in_flight_by_host[B], 1);
+        assert_eq!(snap.max_image_in_flight, 3);
+        // A reset keeps what is still in flight, and the maxima restart from it.
+        drop(a3);
+        let snap = s.reset();
+        assert_eq!(snap.image_in_flight_by_host.len(), 1);
+        assert_eq!(snap.image_in_flight_by_host[B], 1);
+        assert_eq!(snap.max_image_in_flight_by_host.len(), 1);
+        assert_eq!(snap.max_image_in_flight_by_host[B], 1);
+        drop(b1);
+        let snap = s.snapshot();
+        assert_eq!(snap.image_in_flight_by_host[B], 0);
+        assert_eq!(snap.max_image_in_flight_by_host[B], 1);
+        assert!(s.reset().max_image_in_flight_by_host.is_empty());
+    }
+
+    #[test]
     fn reset_keeps_requests_still_in_flight() {
         let s = Arc::new(Stats::default());
-        let a = s.begin(true);
+        let a = s.begin(image(A));
         assert_eq!(s.count_image(3), 1);
         assert_eq!(s.count_image(3), 2);
         let snap = s.reset();

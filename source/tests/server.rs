@@ -188,14 +188,21 @@ async fn catalog_and_url_lists_follow_the_query_and_max() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|i| i["width"].as_u64().unwrap().max(i["height"].as_u64().unwrap()))
+        .map(|i| {
+            i["width"]
+                .as_u64()
+                .unwrap()
+                .max(i["height"].as_u64().unwrap())
+        })
         .collect();
     let median_side = {
         let mut v = all_sides.clone();
         v.sort();
         v[v.len() / 2]
     };
-    let large = get(s.addr, &format!("/api/urls.txt?min_side={median_side}")).await.text();
+    let large = get(s.addr, &format!("/api/urls.txt?min_side={median_side}"))
+        .await
+        .text();
     let expected: Vec<String> = all["images"]
         .as_array()
         .unwrap()
@@ -208,10 +215,15 @@ async fn catalog_and_url_lists_follow_the_query_and_max() {
     assert_eq!(large.lines().collect::<Vec<_>>(), expected);
 
     // A slow list: the same URLs, each asking the image route to wait.
-    let slow = get(s.addr, "/api/urls.txt?max=2&latency_ms=150").await.text();
+    let slow = get(s.addr, "/api/urls.txt?max=2&latency_ms=150")
+        .await
+        .text();
     let slow: Vec<&str> = slow.leak().lines().collect();
     assert_eq!(slow.len(), 2);
-    assert!(slow.iter().all(|l| l.ends_with("?latency_ms=150")), "{slow:?}");
+    assert!(
+        slow.iter().all(|l| l.ends_with("?latency_ms=150")),
+        "{slow:?}"
+    );
     let path = &slow[0][slow[0].find("/images/").unwrap()..];
     let asked = std::time::Instant::now();
     assert_eq!(get(s.addr, path).await.status, 200);
