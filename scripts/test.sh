@@ -37,13 +37,17 @@ echo "== wasm layer: wasm-bindgen-test in headless Chromium"
 source_pid=$!
 "$target"/debug/serve-app --dir dist --port 0 >"$logs/wasm-app.out" 2>&1 &
 app_pid=$!
+# A few large PNGs (7..14 MB), larger than a worker's whole wasm memory.
+"$target"/debug/local-source --port 0 --count 4 --formats png --min-side 2600 --max-side 2800 >"$logs/wasm-big-source.out" 2>&1 &
+big_pid=$!
 port_of() { for _ in $(seq 100); do p=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$1" | grep -o '[0-9]*$'); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.1; done; }
 export TEST_SOURCE_URL="http://127.0.0.1:$(port_of "$logs/wasm-source.out")"
 export TEST_APP_URL="http://127.0.0.1:$(port_of "$logs/wasm-app.out")"
+export TEST_BIG_SOURCE_URL="http://127.0.0.1:$(port_of "$logs/wasm-big-source.out")"
 CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
   cargo test --target wasm32-unknown-unknown --test browser 2>&1 | tee "$logs/wasm.log"
 wasm_rc=${PIPESTATUS[0]}
-kill "$source_pid" "$app_pid" 2>/dev/null
+kill "$source_pid" "$app_pid" "$big_pid" 2>/dev/null
 read -r passed[wasm] failed[wasm] < <(count_cargo "$logs/wasm.log")
 [ "$wasm_rc" -eq 0 ] || { status=1; [ "${failed[wasm]}" -gt 0 ] || failed[wasm]=1; }
 

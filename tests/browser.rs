@@ -5,6 +5,7 @@
 //! their addresses as TEST_APP_URL and TEST_SOURCE_URL at build time.
 #![cfg(target_arch = "wasm32")]
 
+use collector::core::decode::DecodePath;
 use collector::core::protocol::{
     Checks, Chunk, FetchRules, FromWorker, JobItem, Outcome, ToWorker,
 };
@@ -17,6 +18,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const APP: &str = env!("TEST_APP_URL");
 const SOURCE: &str = env!("TEST_SOURCE_URL");
+/// A source of a few large PNGs (2 600..2 800 px, 7..14 MB each).
+const BIG_SOURCE: &str = env!("TEST_BIG_SOURCE_URL");
 
 /// A pool running the Trunk-built worker from the app server. The test page
 /// lives on another origin, so the worker starts from a blob that loads it.
@@ -233,7 +236,7 @@ async fn a_collected_original_is_kept_and_its_thumbnail_made_again_from_storage(
         .await
         .unwrap()
         .expect("the page can read it back");
-    assert_eq!(stored.len() as u64, c.bytes);
+    assert_eq!(stored.length() as u64, c.bytes);
 
     pool.send(
         0,
@@ -320,12 +323,11 @@ async fn a_paused_host_is_not_asked_until_its_pause_ends() {
 async fn every_decoder_makes_a_thumbnail_of_the_same_size_with_real_pixels() {
     let image = first_image().await;
     let mut sizes = Vec::new();
-    // (scaled JPEG, browser): the scaled path, createImageBitmap, the image crate.
-    for (scaled_jpeg, browser_decoder) in [(true, true), (false, true), (false, false)] {
+    // ImageDecoder, createImageBitmap, the scaled JPEG path, the image crate.
+    for decoder in DecodePath::ALL {
         let (pool, mut rx) = pool();
         let checks = Checks {
-            browser_decoder,
-            scaled_jpeg,
+            decoder,
             ..Checks::default()
         };
         let items = vec![item(20, image["url"].as_str().unwrap().into())];
@@ -343,16 +345,69 @@ async fn every_decoder_makes_a_thumbnail_of_the_same_size_with_real_pixels() {
         let Outcome::Collected(c) = report.outcome else {
             panic!("not collected: {:?}", report.outcome)
         };
+        assert_eq!(c.decoded_by, Some(decoder), "{:?}", report.stand_ins);
         let bytes = js_sys::Uint8Array::new(&pixels.expect("pixels")).to_vec();
         assert_eq!(bytes.len() as u32, c.thumb_width * c.thumb_height * 4);
         assert!(
             bytes.chunks(4).any(|p| p != &bytes[0..4]),
-            "real pixels ({scaled_jpeg}, {browser_decoder})"
+            "real pixels ({decoder:?})"
         );
         sizes.push((c.thumb_width, c.thumb_height));
     }
-    assert_eq!(sizes[0], sizes[1]);
-    assert_eq!(sizes[1], sizes[2]);
+    assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");
+}
+
+/// The originals stay JS buffers from `fetch` to the browser's digest, its
+/// decoder and Cache Storage: a worker collecting images larger than its
+/// whole wasm memory keeps that memory smaller than any of them.
+#[wasm_bindgen_test]
+async fn originals_never_enter_the_workers_wasm_memory() {
+    let list = gloo_net::http::Request::get(&format!("{BIG_SOURCE}/api/search?per_page=4"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let images = list["images"].as_array().unwrap();
+    let smallest = images
+        .iter()
+        .map(|i| i["bytes"].as_u64().unwrap())
+        .min()
+        .unwrap();
+    assert!(
+        smallest > 6 << 20,
+        "the test images are large: {smallest} bytes"
+    );
+    let (pool, mut rx) = pool();
+    let items = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| item(i as u32, image["url"].as_str().unwrap().into()))
+        .collect();
+    pool.send(0, &chunk(items, FetchRules::default()));
+    for _ in 0..images.len() {
+        let (report, _) = next_item(&mut rx).await;
+        let Outcome::Collected(c) = report.outcome else {
+            panic!("not collected: {:?}", report.outcome)
+        };
+        assert_eq!(c.decoded_by, Some(DecodePath::ImageDecoder));
+    }
+    let wasm_bytes = loop {
+        match rx.next().await.expect("the pool is alive") {
+            PoolEvent::Message {
+                msg: FromWorker::ChunkDone { wasm_bytes, .. },
+                ..
+            } => break wasm_bytes,
+            PoolEvent::Crashed { reason, .. } => panic!("the worker crashed: {reason}"),
+            _ => continue,
+        }
+    };
+    assert!(
+        wasm_bytes < smallest,
+        "the worker's wasm memory ({wasm_bytes} bytes) is smaller than the smallest original ({smallest} bytes)"
+    );
 }
 
 #[wasm_bindgen_test]

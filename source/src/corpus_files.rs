@@ -5,7 +5,8 @@
 //! collector must refuse (SVG, TIFF, BMP, ICO). The containers no encoder here
 //! writes (TIFF, BMP, ICO, animated WebP, the EXIF block) are put together by
 //! hand, following their specifications, from pixels the encoders made. Only
-//! `corpus/lossy.webp` is a committed file (see `corpus/README.md`).
+//! `corpus/lossy.webp` and `corpus/rotated.avif` are committed files (see
+//! `corpus/README.md`).
 
 use std::collections::HashMap;
 
@@ -18,6 +19,8 @@ use crate::pixels;
 
 /// Chromium's lossy WebP encoding of a 96×64 drawing (`corpus/make-lossy-webp.mjs`).
 const LOSSY_WEBP: &[u8] = include_bytes!("../corpus/lossy.webp");
+/// libavif's encoding of a 120×80 drawing with `irot` 1 (`corpus/make-rotated-avif.mjs`).
+const ROTATED_AVIF: &[u8] = include_bytes!("../corpus/rotated.avif");
 
 /// The colour of the EXIF image's true top-left quarter (red) and of the rest.
 pub const UPRIGHT_MARK: [u8; 3] = [230, 20, 20];
@@ -56,6 +59,7 @@ pub fn make_all() -> HashMap<&'static str, Vec<u8>> {
         ("image.bmp", bmp(&rgb, 160, 120)),
         ("icon.ico", ico()),
         ("exif-orientation-6.jpg", exif_rotated_jpeg()),
+        ("rotated.avif", ROTATED_AVIF.to_vec()),
         ("reset.jpg", photo(0xC0_2B04, 320, 240, Format::Jpeg)),
         ("no-cors.jpg", photo(0xC0_2B06, 200, 150, Format::Jpeg)),
     ])

@@ -71,7 +71,7 @@ mod tests {
         assert_eq!(link.provider.as_deref(), Some("urls"));
         assert_eq!(link.urls.as_deref(), Some("http://127.0.0.1:9000/list.txt"));
         assert_eq!(parse("catalog=x").provider.as_deref(), Some("catalog"));
-        assert_eq!(parse("").autostart, false);
+        assert!(!parse("").autostart);
     }
 
     #[test]

@@ -163,6 +163,7 @@ impl ManifestRow {
                 thumb_width,
                 thumb_height,
                 stored: !self.file.is_empty(),
+                decoded_by: None,
             })
         } else {
             None
@@ -383,6 +384,7 @@ mod tests {
                 thumb_width: 256,
                 thumb_height: 171,
                 stored: true,
+                decoded_by: None,
             }),
         )
     }

@@ -5,11 +5,20 @@
 //! an SVG or nothing at all), [`dimensions`] reads the size from the header
 //! alone, and [`check`] applies the size limits and the user's filters, so an
 //! oversized image or a decompression bomb is refused before a pixel is decoded.
+//!
+//! A worker keeps a download's bytes in a JS buffer, out of wasm memory, and
+//! hands `check` an [`Excerpt`]: its first and last bytes and its length.
+//! That is enough for every good file; only when it is not (a header longer
+//! than the head, a file that may be cut short) does `check` ask for the
+//! whole file ([`Unsure::NeedsWhole`]), and then it decides exactly as it
+//! would have from the start.
 
 use std::io::Cursor;
 
-use image::{ImageFormat, ImageReader};
+use image::metadata::Orientation;
+use image::{ImageDecoder, ImageFormat, ImageReader};
 
+use crate::core::avif;
 use crate::core::protocol::Checks;
 
 /// The image formats this collector decodes.
@@ -19,6 +28,8 @@ pub enum Format {
     Png,
     Gif,
     WebP,
+    /// Decoded by the browser only (no wasm decoder takes it).
+    Avif,
 }
 
 impl Format {
@@ -28,6 +39,7 @@ impl Format {
             Format::Png => "png",
             Format::Gif => "gif",
             Format::WebP => "webp",
+            Format::Avif => "avif",
         }
     }
 
@@ -38,15 +50,18 @@ impl Format {
             Format::Png => "PNG",
             Format::Gif => "GIF",
             Format::WebP => "WebP",
+            Format::Avif => "AVIF",
         }
     }
 
-    pub fn image_format(self) -> ImageFormat {
+    /// The `image` crate's format, for those it decodes.
+    pub fn image_format(self) -> Option<ImageFormat> {
         match self {
-            Format::Jpeg => ImageFormat::Jpeg,
-            Format::Png => ImageFormat::Png,
-            Format::Gif => ImageFormat::Gif,
-            Format::WebP => ImageFormat::WebP,
+            Format::Jpeg => Some(ImageFormat::Jpeg),
+            Format::Png => Some(ImageFormat::Png),
+            Format::Gif => Some(ImageFormat::Gif),
+            Format::WebP => Some(ImageFormat::WebP),
+            Format::Avif => None,
         }
     }
 }
@@ -68,7 +83,7 @@ impl std::fmt::Display for Refusal {
 }
 
 /// The formats taken, as the refusals name them.
-const TAKEN: &str = "JPEG, PNG, GIF and WebP";
+const TAKEN: &str = "JPEG, PNG, GIF, WebP and AVIF";
 
 /// Names the format of `bytes` from their first bytes.
 pub fn sniff(bytes: &[u8]) -> Result<Format, Refusal> {
@@ -88,19 +103,19 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Refusal> {
     if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         return Ok(Format::WebP);
     }
-    let other = |what: &str| {
-        Err(Refusal::Failed(format!(
-            "it is {what}, a format this collector does not take (it takes {TAKEN})"
-        )))
-    };
+    match avif::brand(bytes) {
+        Some(true) => return Ok(Format::Avif),
+        Some(false) => return other_format("a HEIC file"),
+        None => {}
+    }
     if bytes.starts_with(b"BM") {
-        return other("a BMP file");
+        return other_format("a BMP file");
     }
     if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
-        return other("a TIFF file");
+        return other_format("a TIFF file");
     }
     if bytes.starts_with(&[0, 0, 1, 0]) {
-        return other("an ICO icon");
+        return other_format("an ICO icon");
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
@@ -114,28 +129,56 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, Refusal> {
     {
         return fail("the server sent a web page, not an image");
     }
-    fail("its bytes are not a JPEG, PNG, GIF or WebP image")
+    fail("its bytes are not a JPEG, PNG, GIF, WebP or AVIF image")
+}
+
+fn other_format<T>(what: &str) -> Result<T, Refusal> {
+    Err(Refusal::Failed(format!(
+        "it is {what}, a format this collector does not take (it takes {TAKEN})"
+    )))
 }
 
 /// Whether a file of this format visibly ends before its image does: a JPEG
 /// with no end-of-image marker after its first scan, a PNG without its IEND
-/// chunk, a WebP shorter than its RIFF header says. (Browsers draw such a
-/// file with its missing part grey; as a collected image it is broken.) GIF
-/// has no such sure sign, and its decoders stop at the last whole frame.
-pub fn cut_short(bytes: &[u8], format: Format) -> bool {
+/// chunk, a WebP shorter than its RIFF header says, an AVIF whose last box
+/// runs past its end. (Browsers draw such a file with its missing part grey;
+/// as a collected image it is broken.) GIF has no such sure sign, and its
+/// decoders stop at the last whole frame. `None`: the excerpt cannot tell.
+fn cut_short(x: &Excerpt, format: Format) -> Option<bool> {
+    // The bytes of the excerpt at absolute offsets `from..`, as far as it has
+    // them: the whole file, or its tail (when the tail starts at or before `from`).
+    let from_on = |from: usize| -> Option<&[u8]> {
+        if x.is_whole() {
+            return x.head.get(from..);
+        }
+        let tail_start = (x.len as usize).saturating_sub(x.tail.len());
+        x.tail.get(from.saturating_sub(tail_start)..)
+    };
+    // The end marker (or chunk) somewhere in what the excerpt has from `from` on.
+    let ends = |from: usize, mark: &[u8]| -> Option<bool> {
+        let found = from_on(from).is_some_and(|b| b.windows(mark.len()).any(|w| w == mark));
+        match (found, x.is_whole()) {
+            (true, _) => Some(false),
+            (false, true) => Some(true),
+            (false, false) => None,
+        }
+    };
     match format {
-        Format::Jpeg => match first_scan(bytes) {
+        Format::Jpeg => match first_scan(x.head) {
             // In entropy-coded data a 0xFF byte is always followed by 0x00
             // or a restart marker, so FF D9 there is the real end marker.
-            Some(scan) => !bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9]),
-            None => true,
+            Some(scan) => ends(scan, &[0xFF, 0xD9]),
+            None if x.is_whole() => Some(true),
+            None => None,
         },
-        Format::Png => !bytes.windows(4).skip(8).any(|w| w == b"IEND"),
+        Format::Png => ends(8, b"IEND"),
         Format::WebP => {
-            let riff = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
-            bytes.len() < riff.saturating_add(8)
+            let b = x.head;
+            let riff = u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as u64;
+            Some(x.len < riff.saturating_add(8))
         }
-        Format::Gif => false,
+        Format::Gif => Some(false),
+        Format::Avif => avif::cut_short(x.len, |at, n| x.bytes_at(at, n).map(<[u8]>::to_vec)),
     }
 }
 
@@ -162,6 +205,12 @@ fn first_scan(bytes: &[u8]) -> Option<usize> {
 
 /// Reads width and height from the header, without decoding pixels.
 pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32), Refusal> {
+    let unreadable = |why: String| {
+        Refusal::Failed(format!(
+            "its {} header cannot be read ({why})",
+            format.name().to_uppercase()
+        ))
+    };
     // PNG's size sits in its first chunk (IHDR); the decoder would read on
     // to the pixel data first, which a bomb or a truncated file may lack.
     if format == Format::Png && bytes.len() >= 24 && &bytes[12..16] == b"IHDR" {
@@ -169,13 +218,35 @@ pub fn dimensions(bytes: &[u8], format: Format) -> Result<(u32, u32), Refusal> {
             |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
         return Ok((be(16), be(20)));
     }
-    let reader = ImageReader::with_format(Cursor::new(bytes), format.image_format());
-    reader.into_dimensions().map_err(|e| {
-        Refusal::Failed(format!(
-            "its {} header cannot be read ({e})",
-            format.name().to_uppercase()
-        ))
-    })
+    let Some(image_format) = format.image_format() else {
+        return avif::size_and_turns(bytes)
+            .map(|(w, h, _)| (w, h))
+            .ok_or_else(|| unreadable("no size for its primary image".into()));
+    };
+    let reader = ImageReader::with_format(Cursor::new(bytes), image_format);
+    reader
+        .into_dimensions()
+        .map_err(|e| unreadable(e.to_string()))
+}
+
+/// How the image is turned for viewing: its EXIF orientation (JPEG, PNG,
+/// WebP), or its `irot` rotation (AVIF). Reads the header only; a header
+/// that says nothing (or cannot be read) means upright.
+fn orientation(head: &[u8], format: Format) -> Orientation {
+    let Some(image_format) = format.image_format() else {
+        return match avif::size_and_turns(head).map(|(_, _, turns)| turns) {
+            // irot turns anticlockwise.
+            Some(1) => Orientation::Rotate270,
+            Some(2) => Orientation::Rotate180,
+            Some(3) => Orientation::Rotate90,
+            _ => Orientation::NoTransforms,
+        };
+    };
+    ImageReader::with_format(Cursor::new(head), image_format)
+        .into_decoder()
+        .ok()
+        .and_then(|mut d| d.orientation().ok())
+        .unwrap_or(Orientation::NoTransforms)
 }
 
 /// Applies the limits to a response before its body is read, from its
@@ -204,40 +275,124 @@ pub fn check_read(read: u64, checks: &Checks) -> Result<(), Refusal> {
     }
 }
 
-/// Everything known before decoding: format, size, and the limits and filters.
+/// Everything known before decoding: format, size and orientation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {
     pub format: Format,
+    /// As stored, before `orientation` is applied.
     pub width: u32,
     pub height: u32,
+    pub orientation: Orientation,
+}
+
+impl Header {
+    /// The size once the orientation is applied (a quarter turn swaps width
+    /// and height).
+    pub fn oriented_size(&self) -> (u32, u32) {
+        use Orientation::{Rotate270, Rotate270FlipH, Rotate90, Rotate90FlipH};
+        match self.orientation {
+            Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH => (self.height, self.width),
+            _ => (self.width, self.height),
+        }
+    }
+}
+
+/// What `check` reads of a download kept outside wasm memory: its first
+/// [`HEAD_BYTES`] (or all of it), its last [`TAIL_BYTES`], and its length.
+#[derive(Clone, Copy, Debug)]
+pub struct Excerpt<'a> {
+    pub head: &'a [u8],
+    /// Empty when `head` is the whole file.
+    pub tail: &'a [u8],
+    pub len: u64,
+}
+
+/// How much of a download's start an [`Excerpt`] holds: every header of the
+/// library's and the corpus's files fits many times over.
+pub const HEAD_BYTES: usize = 128 * 1024;
+/// How much of a download's end an [`Excerpt`] holds (where the end marker is).
+pub const TAIL_BYTES: usize = 16 * 1024;
+
+impl<'a> Excerpt<'a> {
+    /// A whole file as an excerpt.
+    pub fn whole(bytes: &'a [u8]) -> Self {
+        Excerpt {
+            head: bytes,
+            tail: &[],
+            len: bytes.len() as u64,
+        }
+    }
+
+    pub fn is_whole(&self) -> bool {
+        self.head.len() as u64 >= self.len
+    }
+
+    /// `n` bytes at `at`, where the head or the tail holds all of them.
+    fn bytes_at(&self, at: u64, n: usize) -> Option<&'a [u8]> {
+        let end = at.checked_add(n as u64)?;
+        if end <= self.head.len() as u64 {
+            return self.head.get(at as usize..end as usize);
+        }
+        let tail_start = self.len.checked_sub(self.tail.len() as u64)?;
+        if at >= tail_start && end <= self.len {
+            return self
+                .tail
+                .get((at - tail_start) as usize..(end - tail_start) as usize);
+        }
+        None
+    }
+}
+
+/// Why [`check_excerpt`] did not pass a download.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unsure {
+    Refused(Refusal),
+    /// The excerpt cannot tell: check the whole file.
+    NeedsWhole,
+}
+
+impl From<Refusal> for Unsure {
+    fn from(r: Refusal) -> Self {
+        Unsure::Refused(r)
+    }
 }
 
 /// Sniffs, reads the header, and applies limits then filters.
 pub fn check(bytes: &[u8], checks: &Checks) -> Result<Header, Refusal> {
-    check_length(Some(bytes.len() as u64), checks)?;
-    let format = sniff(bytes)?;
+    check_excerpt(&Excerpt::whole(bytes), checks).map_err(|u| match u {
+        Unsure::Refused(r) => r,
+        // A whole file always tells; should it not, it is unreadable.
+        Unsure::NeedsWhole => Refusal::Failed("its header cannot be read".into()),
+    })
+}
+
+/// [`check`] on an excerpt: the same verdict as on the whole file, or
+/// [`Unsure::NeedsWhole`] when the excerpt is not enough to give it.
+pub fn check_excerpt(x: &Excerpt, checks: &Checks) -> Result<Header, Unsure> {
+    check_length(Some(x.len), checks)?;
+    let format = sniff(x.head)?;
     let cut = || {
         Refusal::Failed(format!(
             "it is cut short: the {} file ends before its image does ({} arrived)",
             format.label(),
-            human_bytes(bytes.len() as u64)
+            human_bytes(x.len)
         ))
     };
-    let (width, height) = dimensions(bytes, format).map_err(|unreadable| {
-        if cut_short(bytes, format) {
-            cut()
-        } else {
-            unreadable
-        }
-    })?;
+    let (width, height) = match dimensions(x.head, format) {
+        Ok(size) => size,
+        Err(_) if !x.is_whole() => return Err(Unsure::NeedsWhole),
+        Err(_) if cut_short(x, format) == Some(true) => return Err(cut().into()),
+        Err(unreadable) => return Err(unreadable.into()),
+    };
     if width == 0 || height == 0 {
-        return Err(Refusal::Failed("its header says it has no pixels".into()));
+        return Err(Refusal::Failed("its header says it has no pixels".into()).into());
     }
     if width.max(height) > checks.max_side {
         return Err(Refusal::Failed(format!(
             "it is {width}×{height} px, over the limit of {} px a side",
             checks.max_side
-        )));
+        ))
+        .into());
     }
     let pixels = width as u64 * height as u64;
     if pixels > checks.max_pixels {
@@ -245,11 +400,14 @@ pub fn check(bytes: &[u8], checks: &Checks) -> Result<Header, Refusal> {
             "it is {width}×{height} px ({:.0} Mpx), over the limit of {} Mpx",
             pixels as f64 / 1e6,
             checks.max_pixels / 1_000_000
-        )));
+        ))
+        .into());
     }
     // After the limits: a bomb is refused for its size even when cut short.
-    if cut_short(bytes, format) {
-        return Err(cut());
+    match cut_short(x, format) {
+        Some(true) => return Err(cut().into()),
+        Some(false) => {}
+        None => return Err(Unsure::NeedsWhole),
     }
     if !checks.file_types.is_empty()
         && !checks
@@ -260,13 +418,15 @@ pub fn check(bytes: &[u8], checks: &Checks) -> Result<Header, Refusal> {
         return Err(Refusal::Filtered(format!(
             "it is {}, not one of the file types chosen",
             format.name().to_uppercase()
-        )));
+        ))
+        .into());
     }
     filter_size(width, height, checks)?;
     Ok(Header {
         format,
         width,
         height,
+        orientation: orientation(x.head, format),
     })
 }
 
@@ -428,10 +588,11 @@ mod tests {
         let whole = encoded(ImageFormat::Jpeg, 64, 48);
         let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE1, 0, 8, 0xFF, 0xD8, 0xFF, 0xD9, 0, 0];
         jpeg.extend_from_slice(&whole[2..]);
-        assert!(!cut_short(&jpeg, Format::Jpeg));
-        assert!(cut_short(&jpeg[..jpeg.len() - 2], Format::Jpeg));
+        let cut = |b: &[u8]| cut_short(&Excerpt::whole(b), Format::Jpeg);
+        assert_eq!(cut(&jpeg), Some(false));
+        assert_eq!(cut(&jpeg[..jpeg.len() - 2]), Some(true));
         jpeg.extend_from_slice(b"trailing");
-        assert!(!cut_short(&jpeg, Format::Jpeg));
+        assert_eq!(cut(&jpeg), Some(false));
     }
 
     #[test]
@@ -444,7 +605,7 @@ mod tests {
         ] {
             assert_eq!(
                 sniff(bytes).unwrap_err().to_string(),
-                format!("it is {what}, a format this collector does not take (it takes JPEG, PNG, GIF and WebP)")
+                format!("it is {what}, a format this collector does not take (it takes JPEG, PNG, GIF, WebP and AVIF)")
             );
         }
     }
@@ -457,6 +618,79 @@ mod tests {
             check_read(c.max_bytes + 1, &c).unwrap_err().to_string(),
             "it goes on past the limit of 40.0 MB; the download was stopped there"
         );
+    }
+
+    /// An excerpt of `bytes` as a worker makes one: `head` first bytes (all
+    /// of them when the file is no longer) and `tail` last bytes.
+    fn excerpt(bytes: &[u8], head: usize, tail: usize) -> Excerpt<'_> {
+        if bytes.len() <= head {
+            return Excerpt::whole(bytes);
+        }
+        Excerpt {
+            head: &bytes[..head],
+            tail: &bytes[bytes.len() - tail.min(bytes.len())..],
+            len: bytes.len() as u64,
+        }
+    }
+
+    /// Good files (at odd indexes), files cut short, and a file that is not
+    /// an image; made once.
+    fn samples() -> &'static [Vec<u8>] {
+        static FILES: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        FILES.get_or_init(make_samples)
+    }
+
+    fn make_samples() -> Vec<Vec<u8>> {
+        let mut files = Vec::new();
+        for format in [
+            ImageFormat::Jpeg,
+            ImageFormat::Png,
+            ImageFormat::WebP,
+            ImageFormat::Gif,
+        ] {
+            let whole = encoded(format, 900, 600);
+            files.push(whole[..whole.len() / 2].to_vec());
+            files.push(whole);
+        }
+        let avif = crate::core::avif::tests::avif(1200, 800, Some(1), 40_000);
+        files.push(avif[..avif.len() - 100].to_vec());
+        files.push(avif);
+        files.push(b"<!DOCTYPE html><html><body>sign in</body></html>".repeat(50));
+        files
+    }
+
+    #[test]
+    fn a_worker_sized_excerpt_decides_every_good_file_alone() {
+        for file in samples().iter().skip(1).step_by(2) {
+            let x = excerpt(file, HEAD_BYTES, TAIL_BYTES);
+            let from_excerpt = check_excerpt(&x, &Checks::default());
+            assert_eq!(from_excerpt, Ok(check(file, &Checks::default()).unwrap()));
+        }
+        // ... and an AVIF's header says its size and rotation.
+        let avif = crate::core::avif::tests::avif(1200, 800, Some(1), 40_000);
+        let header = check(&avif, &Checks::default()).unwrap();
+        assert_eq!(
+            (header.format, header.oriented_size()),
+            (Format::Avif, (800, 1200))
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// From any excerpt, `check` says what it says of the whole file, or
+        /// that it needs the whole file: never anything else.
+        #[test]
+        fn an_excerpt_gives_the_whole_files_verdict_or_asks_for_it(
+            pick in 0usize..11, head in 512usize..200_000, tail in 0usize..100_000,
+        ) {
+            let file = &samples()[pick % samples().len()];
+            let whole = check(file, &Checks::default());
+            match check_excerpt(&excerpt(file, head, tail), &Checks::default()) {
+                Err(Unsure::NeedsWhole) => {}
+                Err(Unsure::Refused(r)) => proptest::prop_assert_eq!(Err(r), whole),
+                Ok(h) => proptest::prop_assert_eq!(Ok(h), whole),
+            }
+        }
     }
 
     fn crc32(data: &[u8]) -> u32 {

@@ -4,8 +4,10 @@
 //! returns decisions (fetch this, wait that long, report this), so it builds
 //! and tests natively with `cargo test` and the browser glue in `web` stays thin.
 
+pub mod avif;
 pub mod cache;
 pub mod candidate;
+pub mod decode;
 pub mod deep_link;
 pub mod export;
 pub mod hosts;

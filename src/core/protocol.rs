@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::candidate::Candidate;
-use crate::core::settings::DEFAULT_DECODER;
+use crate::core::decode::DecodePath;
 
 /// What the page asks of a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,15 +85,12 @@ pub struct Checks {
     pub min_height: u32,
     pub max_width: u32,
     pub max_height: u32,
-    /// Allowed formats by name ("jpeg", "png", "webp", "gif"); empty allows all.
+    /// Allowed formats by name ("jpeg", "png", "webp", "gif", "avif"); empty allows all.
     pub file_types: Vec<String>,
     pub thumb_px: u32,
-    /// Decode with the browser (`createImageBitmap`) rather than wasm.
+    /// The decoder tried first; the others stand in (`core::decode`).
     #[serde(default)]
-    pub browser_decoder: bool,
-    /// Decode JPEGs at reduced scale in wasm (before the browser path).
-    #[serde(default)]
-    pub scaled_jpeg: bool,
+    pub decoder: DecodePath,
 }
 
 impl Default for Checks {
@@ -108,8 +105,7 @@ impl Default for Checks {
             max_height: 0,
             file_types: Vec::new(),
             thumb_px: 256,
-            browser_decoder: DEFAULT_DECODER != "wasm",
-            scaled_jpeg: DEFAULT_DECODER == "scaled",
+            decoder: DecodePath::default(),
         }
     }
 }
@@ -198,6 +194,10 @@ pub struct ItemReport {
     pub id: u32,
     pub attempts: u32,
     pub outcome: Outcome,
+    /// The decode paths that could not make the thumbnail before the one
+    /// that did (or before the item failed), and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stand_ins: Vec<(DecodePath, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -225,6 +225,9 @@ pub struct Collected {
     pub thumb_height: u32,
     /// Whether the original's bytes are kept in browser storage.
     pub stored: bool,
+    /// The decode path that made the thumbnail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoded_by: Option<DecodePath>,
 }
 
 /// A gallery tile's key: its collection and candidate id in one number, so
@@ -277,6 +280,7 @@ mod tests {
             id: 3,
             attempts: 2,
             outcome: Outcome::Failed("the server answered 404 Not Found".into()),
+            stand_ins: vec![(DecodePath::ImageDecoder, "it is missing".into())],
         });
         assert_eq!(decode::<FromWorker>(&encode(&back)).unwrap(), back);
         let busy = FromWorker::Busy {

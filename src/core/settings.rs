@@ -9,16 +9,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::decode::DecodePath;
+
 /// The image types the collector can decode (MIME subtypes of `image/`).
-pub const KNOWN_FILE_TYPES: [&str; 4] = ["jpeg", "png", "webp", "gif"];
+pub const KNOWN_FILE_TYPES: [&str; 5] = ["jpeg", "png", "webp", "gif", "avif"];
 
 /// At most this many license names in the license filter.
 const MAX_LICENSES: usize = 50;
 /// At most this many characters in one license name.
 const MAX_LICENSE_CHARS: usize = 100;
-
-/// The decoder the benchmark found fastest (BENCHMARKS.md, part `decode`).
-pub const DEFAULT_DECODER: &str = "scaled";
 
 /// Everything the user can set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,12 +62,10 @@ pub struct Settings {
     pub critical_mb: u32,
     /// Memory for cached thumbnails, in MB.
     pub cache_budget_mb: u32,
-    /// Who decodes images for thumbnails: "scaled" (JPEGs decoded at
-    /// reduced scale in wasm, the rest by the browser), "browser"
-    /// (`createImageBitmap` in the worker) or "wasm" (the `image` crate,
-    /// full size). Each falls back to the `image` crate for what it cannot
-    /// decode. The default is the fastest `make bench` measured.
-    pub decoder: String,
+    /// Who decodes images for thumbnails first (`core::decode`); the
+    /// others stand in for what it cannot decode. The default is the
+    /// fastest `make bench` measured.
+    pub decoder: DecodePath,
 }
 
 impl Default for Settings {
@@ -95,7 +92,7 @@ impl Default for Settings {
             warning_mb: 400,
             critical_mb: 800,
             cache_budget_mb: 128,
-            decoder: DEFAULT_DECODER.into(),
+            decoder: DecodePath::default(),
         }
     }
 }
@@ -353,9 +350,9 @@ impl Settings {
     /// "pixels; 0 = no bound". Empty when there is nothing to say.
     pub fn hint(field: &str) -> String {
         match field {
-            "file_types" => "jpeg, png, webp, gif; empty = all".into(),
+            "file_types" => "jpeg, png, webp, gif, avif; empty = all".into(),
             "licenses" => "e.g. CC BY 4.0, CC0 1.0; empty = all".into(),
-            "decoder" => "scaled, browser or wasm".into(),
+            "decoder" => "image_decoder, browser, scaled or wasm".into(),
             _ => num_field(field).map_or(String::new(), |f| {
                 let zero = f.zero_means.map(|m| format!("0 = {m}")).unwrap_or_default();
                 match (f.unit.is_empty(), zero.is_empty()) {
@@ -373,7 +370,7 @@ impl Settings {
         match field {
             "file_types" => self.file_types.join(", "),
             "licenses" => self.licenses.join(", "),
-            "decoder" => self.decoder.clone(),
+            "decoder" => self.decoder.name().into(),
             _ => num_field(field).map_or(String::new(), |f| (f.get)(self).to_string()),
         }
     }
@@ -394,12 +391,12 @@ impl Settings {
                 self.licenses = parse_licenses(value)?;
                 Ok(())
             }
-            "decoder" => match value.trim().to_ascii_lowercase().as_str() {
-                d @ ("scaled" | "browser" | "wasm") => {
-                    self.decoder = d.to_string();
+            "decoder" => match DecodePath::from_name(value) {
+                Some(d) => {
+                    self.decoder = d;
                     Ok(())
                 }
-                _ => Err("Decoder must be \"scaled\" (JPEGs decoded at reduced scale, the rest by the browser), \"browser\" (createImageBitmap) or \"wasm\" (the image crate).".into()),
+                None => Err("Decoder must be \"image_decoder\" (the browser's ImageDecoder at reduced size), \"browser\" (createImageBitmap), \"scaled\" (JPEGs decoded at reduced scale in wasm) or \"wasm\" (the image crate).".into()),
             },
             _ => {
                 let Some(num) = num_field(field) else {
@@ -473,9 +470,6 @@ impl Settings {
         match parse_file_types(&settings.file_types.join(",")) {
             Ok(types) => settings.file_types = types,
             Err(_) => settings.file_types = defaults.file_types.clone(),
-        }
-        if !["scaled", "browser", "wasm"].contains(&settings.decoder.as_str()) {
-            settings.decoder = defaults.decoder.clone();
         }
         match parse_licenses(&settings.licenses.join(",")) {
             Ok(licenses) => settings.licenses = licenses,
@@ -595,19 +589,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_decoder_is_scaled_browser_or_wasm() {
+    fn the_decoder_is_one_of_the_four_paths() {
         let mut s = Settings::default();
-        assert_eq!(s.get("decoder"), DEFAULT_DECODER);
+        assert_eq!(s.get("decoder"), "image_decoder");
         s.set("decoder", " WASM ").unwrap();
-        assert_eq!(s.decoder, "wasm");
+        assert_eq!(s.decoder, DecodePath::ImageCrate);
         s.set("decoder", "Scaled").unwrap();
-        assert_eq!(s.decoder, "scaled");
+        assert_eq!(s.decoder, DecodePath::ScaledJpeg);
         s.set("decoder", "wasm").unwrap();
         assert!(s
             .set("decoder", "gpu")
             .unwrap_err()
             .starts_with("Decoder must be"));
-        assert_eq!(s.decoder, "wasm");
+        assert_eq!(s.decoder, DecodePath::ImageCrate);
+        // A stored word it no longer knows is the default, the rest is kept.
+        let stored = Settings::from_stored_json(r#"{"decoder": "gpu", "max_images": 77}"#);
+        assert_eq!(
+            (stored.decoder, stored.max_images),
+            (DecodePath::default(), 77)
+        );
     }
 
     #[test]
@@ -642,7 +642,7 @@ mod tests {
         assert_eq!(s.warning_mb, 400);
         assert_eq!(s.critical_mb, 800);
         assert_eq!(s.cache_budget_mb, 128);
-        assert_eq!(s.decoder, DEFAULT_DECODER);
+        assert_eq!(s.decoder, DecodePath::default());
         assert!(s.validate().is_empty(), "{:?}", s.validate());
 
         // Every field is listed once, and get/set know it.
@@ -727,7 +727,7 @@ mod tests {
         let sentence = s.set("file_types", "jpeg, tiff").unwrap_err();
         assert_eq!(
             sentence,
-            "File types must be a list of jpeg, png, webp, gif separated by commas, or empty for all."
+            "File types must be a list of jpeg, png, webp, gif, avif separated by commas, or empty for all."
         );
         assert_eq!(s, before);
         assert_eq!(s.set("file_types", ""), Ok(()));

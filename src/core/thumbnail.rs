@@ -19,19 +19,6 @@ pub struct Thumbnail {
     pub rgba: Vec<u8>,
 }
 
-/// The image's size once its EXIF orientation is applied (a quarter turn
-/// swaps width and height). Reads the header only.
-pub fn oriented_size(bytes: &[u8], header: &Header) -> (u32, u32) {
-    use image::metadata::Orientation::{Rotate270, Rotate270FlipH, Rotate90, Rotate90FlipH};
-    let turned = orientation(bytes, header)
-        .is_some_and(|o| matches!(o, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH));
-    if turned {
-        (header.height, header.width)
-    } else {
-        (header.width, header.height)
-    }
-}
-
 /// The thumbnail size of a `width`×`height` image: its long side fits
 /// `thumb_px`, the aspect is kept, nothing is enlarged, no side is 0.
 pub fn fit(width: u32, height: u32, thumb_px: u32) -> (u32, u32) {
@@ -83,9 +70,7 @@ pub fn make_jpeg_thumbnail_scaled(
         ),
         PixelFormat::CMYK32 => return make_thumbnail(bytes, header, thumb_px),
     };
-    if let Some(o) = orientation(bytes, header) {
-        image.apply_orientation(o);
-    }
+    image.apply_orientation(header.orientation);
     let side = thumb_px.max(1);
     if image.width() > side || image.height() > side {
         image = image.resize(side, side, image::imageops::FilterType::Triangle);
@@ -98,24 +83,19 @@ pub fn make_jpeg_thumbnail_scaled(
     })
 }
 
-/// The image's EXIF orientation, where it has one (reads the header only).
-fn orientation(bytes: &[u8], header: &Header) -> Option<image::metadata::Orientation> {
-    ImageReader::with_format(Cursor::new(bytes), header.format.image_format())
-        .into_decoder()
-        .ok()
-        .and_then(|mut d| d.orientation().ok())
-}
-
 /// Decodes `bytes` (already checked into `header`) and makes the thumbnail.
 pub fn make_thumbnail(bytes: &[u8], header: &Header, thumb_px: u32) -> Result<Thumbnail, String> {
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), header.format.image_format());
+    let name = header.format.label();
+    let image_format = header.format.image_format().ok_or_else(|| {
+        format!("its {name} data cannot be decoded without the browser's decoder")
+    })?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     let mut limits = Limits::default();
     limits.max_image_width = Some(header.width);
     limits.max_image_height = Some(header.height);
     // The decoded RGBA image plus the decoder's own buffers.
     limits.max_alloc = Some(header.width as u64 * header.height as u64 * 8 + (64 << 20));
     reader.limits(limits);
-    let name = header.format.name().to_uppercase();
     let mut decoder = reader
         .into_decoder()
         .map_err(|e| format!("its {name} data cannot be decoded ({e})"))?;
@@ -239,7 +219,7 @@ pub(crate) mod tests {
     fn oriented_size_is_the_header_size_without_exif() {
         let bytes = encoded(ImageFormat::Jpeg, 300, 200);
         let header = check(&bytes, &Checks::default()).unwrap();
-        assert_eq!(oriented_size(&bytes, &header), (300, 200));
+        assert_eq!(header.oriented_size(), (300, 200));
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub fn Collections(
     };
     let rows = move || {
         let mut all = list.get();
-        all.sort_by(|a, b| b.id.cmp(&a.id));
+        all.sort_by_key(|c| std::cmp::Reverse(c.id));
         all.into_iter()
             .map(|c| {
                 let id = c.id;

@@ -171,9 +171,9 @@ extern "C" {
 }
 
 impl SizeObserver {
-    fn new(mut on_change: impl FnMut() + 'static) -> SizeObserver {
+    fn new(on_change: impl FnMut() + 'static) -> SizeObserver {
         use wasm_bindgen::JsCast;
-        let callback = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || on_change());
+        let callback = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(on_change);
         // A browser without ResizeObserver still measures on scroll and resize.
         let observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
         SizeObserver {
@@ -221,6 +221,12 @@ fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
     };
     let kind = item.kind;
     let reason = item.reason.clone();
+    // Which decoder made the thumbnail (for the curious, and for tests).
+    let decoder = item
+        .about
+        .as_ref()
+        .and_then(|a| a.collected.decoded_by)
+        .map(|p| p.name());
     let body = match kind {
         ItemKind::Collected => {
             let open = item.clone();
@@ -239,7 +245,8 @@ fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
     };
     view! {
         <div class=format!("thumb {}", kind.name()) role="listitem" data-testid="thumb"
-            data-state=kind.name() data-key=key.to_string() data-drawn=move || drawn.get().to_string() title=label>
+            data-state=kind.name() data-key=key.to_string() data-decoder=decoder
+            data-drawn=move || drawn.get().to_string() title=label>
             {body}
         </div>
     }

@@ -198,7 +198,10 @@ fn record_second(view: View) {
         r.slow
             .observe(images, phase == Some(Phase::Collecting) && queue_depth > 0)
     });
-    if SECOND.with(|s| s.get_untracked()) % STORAGE_EVERY_S == 0 {
+    if SECOND
+        .with(|s| s.get_untracked())
+        .is_multiple_of(STORAGE_EVERY_S)
+    {
         wasm_bindgen_futures::spawn_local(async {
             let estimate = crate::web::store::storage_estimate().await;
             if let Some((usage, quota)) = estimate {
@@ -759,6 +762,15 @@ fn FiguresList(view: View) -> impl IntoView {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let decoders = if f.decoded_by.is_empty() {
+            "none yet".to_string()
+        } else {
+            f.decoded_by
+                .iter()
+                .map(|(p, n)| format!("{} {n}", p.label()))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        };
         let sizes = if sizes.is_empty() {
             "measuring…".to_string()
         } else {
@@ -789,6 +801,7 @@ fn FiguresList(view: View) -> impl IntoView {
                 },
             ),
             ("In flight by host", "perf-hosts", hosts),
+            ("Decoded by", "perf-decoders", decoders),
             ("Chunk size", "perf-chunk", f.chunk_size.to_string()),
             (
                 "Pressure level",

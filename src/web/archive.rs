@@ -16,7 +16,6 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::io::{Read, Seek, SeekFrom, Write};
 
-use sha2::{Digest, Sha256};
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, FileReaderSync};
 use zip::write::SimpleFileOptions;
@@ -135,7 +134,8 @@ async fn write_zip(
             return Err(CANCELLED_SENTENCE.into());
         }
         let bytes = match get_original(&image.sha256).await {
-            Ok(Some(b)) => b,
+            // Into wasm memory: the zip crate writes from there.
+            Ok(Some(b)) => b.to_vec(),
             Ok(None) => {
                 return Err(format!(
                     "the original of {} is no longer in this browser's storage",
@@ -244,10 +244,7 @@ async fn read_zip(job: u32, collection: u32, thumb_px: u32, file: Blob) -> Resul
                 .map_err(|_| format!("{} is named in the manifest but not in the ZIP", row.file))?
                 .read_to_end(&mut bytes)
                 .map_err(|e| format!("{} could not be read ({e})", row.file))?;
-            let sha = Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>();
+            let sha = super::sha256::of_bytes(&bytes);
             if sha != row.sha256 {
                 return Err(format!(
                     "{} is not the image its manifest row names (its SHA-256 differs)",
@@ -258,7 +255,7 @@ async fn read_zip(job: u32, collection: u32, thumb_px: u32, file: Blob) -> Resul
                 .ok()
                 .map(|f| format!("image/{}", f.name()))
                 .unwrap_or_else(|| "application/octet-stream".into());
-            match put_original(&sha, &bytes, &mime).await {
+            match put_original(&sha, &js_sys::Uint8Array::from(bytes.as_slice()), &mime).await {
                 Ok(()) => images += 1,
                 Err(StoreError::Full) => return Err(StoreError::Full.to_string()),
                 Err(e) => return Err(e.to_string()),

@@ -17,6 +17,7 @@ use gloo_timers::future::TimeoutFuture;
 use web_sys::AbortController;
 
 use crate::core::candidate::Candidate;
+use crate::core::decode::DecodePath;
 use crate::core::hosts::{host_of, pool_size, share};
 use crate::core::image_check::filter_size;
 use crate::core::ledger::{Counts, ItemState, Ledger, Settled};
@@ -99,6 +100,8 @@ pub struct Figures {
     pub collected_bytes: u64,
     /// Whether intake is paused by the user.
     pub paused_by_user: bool,
+    /// Thumbnails made so far by each decode path, most first.
+    pub decoded_by: Vec<(DecodePath, u32)>,
 }
 
 enum Event {
@@ -234,6 +237,10 @@ struct Run {
     earlier: Counts,
     /// How many times each item was in hand when a worker stopped.
     crashes: HashMap<u32, u32>,
+    /// Thumbnails made by each decode path.
+    decoded_by: HashMap<DecodePath, u32>,
+    /// Why a decode path could not make a thumbnail, as said once in the alerts.
+    stand_ins_told: HashSet<(DecodePath, String)>,
     /// Intake waits: the browser is offline.
     offline: bool,
     /// Persistent storage was asked for (once the collection passed
@@ -297,6 +304,8 @@ impl Run {
             collected_bytes: 0,
             persist_asked: false,
             crashes: HashMap::new(),
+            decoded_by: HashMap::new(),
+            stand_ins_told: HashSet::new(),
             offline: false,
             resumed: HashSet::new(),
             earlier: Counts::default(),
@@ -413,6 +422,18 @@ impl Run {
         }
     }
 
+    /// Says once, in the alerts, why a decode path had to be stood in for.
+    fn tell_stand_ins(&mut self, stand_ins: &[(DecodePath, String)]) {
+        for (path, why) in stand_ins {
+            if self.stand_ins_told.insert((*path, why.clone())) {
+                (self.report)(Report::Alert(format!(
+                    "Thumbnails: {why}, so another decoder stands in for {}.",
+                    path.label()
+                )));
+            }
+        }
+    }
+
     fn figures(&self) {
         if self.ended {
             return;
@@ -432,6 +453,12 @@ impl Run {
             in_flight_by_host,
             collected_bytes: self.collected_bytes,
             paused_by_user: self.user_paused,
+            decoded_by: {
+                let mut by: Vec<(DecodePath, u32)> =
+                    self.decoded_by.iter().map(|(p, n)| (*p, *n)).collect();
+                by.sort_by_key(|(p, n)| (std::cmp::Reverse(*n), p.name()));
+                by
+            },
         }));
     }
 
@@ -646,8 +673,12 @@ impl Run {
                 ..
             } => match msg {
                 FromWorker::Item(r) if r.collection == self.id => {
+                    self.tell_stand_ins(&r.stand_ins);
                     let (state, collected) = match r.outcome {
                         Outcome::Collected(c) => {
+                            if let Some(path) = c.decoded_by {
+                                *self.decoded_by.entry(path).or_default() += 1;
+                            }
                             if self.hashes.insert(c.sha256.clone()) {
                                 (Settled::Collected, Some(c))
                             } else {
@@ -907,7 +938,6 @@ pub fn checks_of(s: &Settings) -> Checks {
         max_height: s.max_height,
         file_types: s.file_types.clone(),
         thumb_px: s.thumb_px,
-        browser_decoder: s.decoder != "wasm",
-        scaled_jpeg: s.decoder == "scaled",
+        decoder: s.decoder,
     }
 }

@@ -2,7 +2,8 @@
 //! deadline for the headers and one for the body, no credentials and no
 //! referrer. The body is read chunk by chunk and the download stopped (the
 //! connection closed) once it passes the size limit, so a body that never
-//! ends costs at most the limit. A fetch that fails before any answer is
+//! ends costs at most the limit. The chunks stay JS buffers and become one
+//! at the end: the original never enters wasm memory. A fetch that fails before any answer is
 //! followed by two probes to say why (`core::retry::diagnose`). Retrying is
 //! not done here: `core::retry` decides, `worker` waits.
 
@@ -63,7 +64,7 @@ pub async fn fetch_once(
     checks: &Checks,
     controller: &AbortController,
     cancelled: impl Fn() -> bool,
-) -> Result<Vec<u8>, AttemptError> {
+) -> Result<Uint8Array, AttemptError> {
     let timed_out: Rc<Cell<Option<&'static str>>> = Rc::new(Cell::new(None));
     let deadline = |phase: &'static str, ms: u32| {
         let controller = controller.clone();
@@ -129,7 +130,7 @@ pub async fn fetch_once(
     }
 
     let body_deadline = deadline("body", rules.body_timeout_ms);
-    let read = read_body(&response, declared, checks).await;
+    let read = read_body(&response, checks).await;
     body_deadline.cancel();
     match read {
         Ok(bytes) => Ok(bytes),
@@ -149,21 +150,19 @@ enum Body {
     Broken,
 }
 
-/// Reads the body chunk by chunk, refusing it once it passes the limit.
-async fn read_body(
-    response: &Response,
-    declared: Option<u64>,
-    checks: &Checks,
-) -> Result<Vec<u8>, Body> {
+/// Reads the body chunk by chunk, refusing it once it passes the limit,
+/// into one JS buffer.
+async fn read_body(response: &Response, checks: &Checks) -> Result<Uint8Array, Body> {
     let Some(stream) = response.body() else {
-        return Ok(Vec::new());
+        return Ok(Uint8Array::new_with_length(0));
     };
     let reader = stream.get_reader();
     let read: Function = Reflect::get(&reader, &"read".into())
         .ok()
         .and_then(|f| f.dyn_into().ok())
         .ok_or(Body::Broken)?;
-    let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(checks.max_bytes) as usize);
+    let parts = js_sys::Array::new();
+    let mut total = 0u64;
     loop {
         let promise: Promise = read
             .call0(&reader)
@@ -176,18 +175,27 @@ async fn read_body(
             .and_then(|d| d.as_bool())
             .unwrap_or(true);
         if done {
-            return Ok(bytes);
+            break;
         }
         let chunk: Uint8Array = Reflect::get(&result, &"value".into())
             .ok()
             .and_then(|v| v.dyn_into().ok())
             .ok_or(Body::Broken)?;
-        let n = chunk.length() as usize;
-        check_read((bytes.len() + n) as u64, checks).map_err(Body::TooLarge)?;
-        let start = bytes.len();
-        bytes.resize(start + n, 0);
-        chunk.copy_to(&mut bytes[start..]);
+        total += chunk.length() as u64;
+        check_read(total, checks).map_err(Body::TooLarge)?;
+        parts.push(&chunk);
     }
+    if parts.length() == 1 {
+        return Ok(parts.get(0).unchecked_into());
+    }
+    let all = Uint8Array::new_with_length(total as u32);
+    let mut at = 0;
+    for part in parts.iter() {
+        let part: Uint8Array = part.unchecked_into();
+        all.set(&part, at);
+        at += part.length();
+    }
+    Ok(all)
 }
 
 /// After a fetch failed with no answer (a page is told only "Failed to

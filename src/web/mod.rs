@@ -6,18 +6,21 @@
 //!   import: what goes in, progress, the saved file), [`pwa`] (the service
 //!   worker: registration and updates);
 //! - both: [`store`] (originals in Cache Storage, records in IndexedDB);
-//! - worker side: [`worker`] (the worker's entry and job runner),
-//!   [`archive`] (ZIP export and import),
-//!   [`download`] (fetch with AbortSignal and deadlines) and [`browser_decode`]
-//!   (thumbnails by `createImageBitmap`).
+//! - worker side: [`worker`] (the worker's entry, state and messages),
+//!   [`chunk`] (an item from download to report), [`archive`] (ZIP export
+//!   and import), [`download`] (fetch with AbortSignal and deadlines),
+//!   [`decode`] (thumbnails by the browser's decoders or wasm) and
+//!   [`sha256`] (hashing by the browser's SubtleCrypto).
 
 pub mod archive;
-pub mod browser_decode;
+pub mod chunk;
 pub mod collector;
+pub mod decode;
 pub mod download;
 pub mod jobs;
 pub mod pwa;
 pub mod sampler;
+pub mod sha256;
 pub mod source_fetch;
 pub mod store;
 pub mod worker;

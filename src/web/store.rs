@@ -115,10 +115,11 @@ async fn originals() -> Result<Cache, StoreError> {
     Ok(cache)
 }
 
-/// Keeps an original's bytes under its SHA-256 (a worker calls this).
+/// Keeps an original's bytes (a JS buffer: they need not pass through wasm
+/// memory) under its SHA-256. A worker calls this.
 pub async fn put_original(
     sha256: &str,
-    bytes: &[u8],
+    bytes: &Uint8Array,
     content_type: &str,
 ) -> Result<(), StoreError> {
     let cache = originals().await?;
@@ -128,20 +129,19 @@ pub async fn put_original(
         .set("content-type", content_type)
         .map_err(store_error)?;
     headers
-        .set("content-length", &bytes.len().to_string())
+        .set("content-length", &bytes.length().to_string())
         .map_err(store_error)?;
     init.set_headers(&headers);
-    let body = Uint8Array::from(bytes);
     let response =
-        Response::new_with_opt_buffer_source_and_init(Some(&body), &init).map_err(store_error)?;
+        Response::new_with_opt_buffer_source_and_init(Some(bytes), &init).map_err(store_error)?;
     JsFuture::from(cache.put_with_str(&original_key(sha256), &response))
         .await
         .map_err(store_error)?;
     Ok(())
 }
 
-/// An original's bytes, if stored.
-pub async fn get_original(sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+/// An original's bytes, if stored, in a JS buffer.
+pub async fn get_original(sha256: &str) -> Result<Option<Uint8Array>, StoreError> {
     let cache = originals().await?;
     let found = JsFuture::from(cache.match_with_str(&original_key(sha256)))
         .await
@@ -152,7 +152,7 @@ pub async fn get_original(sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
     let buffer = JsFuture::from(response.array_buffer().map_err(store_error)?)
         .await
         .map_err(store_error)?;
-    Ok(Some(Uint8Array::new(&buffer).to_vec()))
+    Ok(Some(Uint8Array::new(&buffer)))
 }
 
 /// The SHA-256 of every stored original.
