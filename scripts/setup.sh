@@ -3,7 +3,8 @@
 # Idempotent and quick when everything is there. Everything comes from the
 # package registries: crates.io, Debian's packages and npm. Nothing else.
 #   scripts/setup.sh build   the wasm32 target, trunk, wasm-bindgen-cli
-#   scripts/setup.sh test    the above, plus chromium, chromedriver, npm packages
+#   scripts/setup.sh test    the above, plus chromium, chromedriver, firefox-esr,
+#                            npm packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -29,12 +30,13 @@ fi
 
 if [ "$what" = test ]; then
   # unzip: the export tests check exported ZIPs with `unzip -t`, as a user would.
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/unzip ]; then
-    echo "setup: installing Debian's chromium, chromium-driver and unzip"
+  # firefox-esr: the Firefox smoke test (tests/e2e/firefox.test.mjs).
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/unzip ] || [ ! -x /usr/bin/firefox-esr ]; then
+    echo "setup: installing Debian's chromium, chromium-driver, firefox-esr and unzip"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver unzip >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver firefox-esr unzip >/dev/null
   fi
-  if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/puppeteer-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "setup: installing npm packages (package-lock.json)"
     npm ci --no-audit --no-fund --loglevel=error
   fi

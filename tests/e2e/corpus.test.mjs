@@ -100,11 +100,14 @@ function assertCases(cases, byCase) {
       assert.doesNotMatch(tile.reason, /panicked|RuntimeError|unreachable|JsValue|Err\(|\{ ?\w+:/, `${c.name}: "${tile.reason}"`);
     }
   }
-  // Upright: 80×120, red in the true top-left quarter only.
-  const exif = byCase.get('exif-orientation-6').thumb;
-  assert.deepEqual([exif.width, exif.height], [80, 120], 'the EXIF-rotated photo is portrait once turned');
-  assert.ok(near(exif.corners.tl, RED), `its top-left is red (${exif.corners.tl})`);
-  for (const k of ['tr', 'bl', 'br']) assert.ok(near(exif.corners[k], BLUE), `its ${k} corner is blue (${exif.corners[k]})`);
+  // Upright: 80×120, red in the true top-left quarter only (the JPEG's EXIF
+  // orientation, the AVIF's irot).
+  for (const name of ['exif-orientation-6', 'avif-rotated']) {
+    const t = byCase.get(name).thumb;
+    assert.deepEqual([t.width, t.height], [80, 120], `${name}: portrait once turned`);
+    assert.ok(near(t.corners.tl, RED), `${name}: its top-left is red (${t.corners.tl})`);
+    for (const k of ['tr', 'bl', 'br']) assert.ok(near(t.corners[k], BLUE), `${name}: its ${k} corner is blue (${t.corners[k]})`);
+  }
 }
 
 /** Collects from a deep link and checks everything a user can see. */

@@ -67,7 +67,9 @@ test('the panel opens with the key p (not while typing) and with its button; Esc
 });
 
 test('while collecting, every chart draws, cheaply, and the figures follow the collection', async () => {
-  const source = await startSource(['--count', '600', '--latency-ms', '30', '--max-side', '500']);
+  // 150 ms an answer, 6 at a time from the one host: 500 images take at
+  // least 12 s, so the collection still runs when the test cancels it.
+  const source = await startSource(['--count', '600', '--latency-ms', '150', '--max-side', '500']);
   try {
     const page = await env.browser.newPage();
     await page.addInitScript(() => {
