@@ -135,7 +135,7 @@ impl Default for FetchRules {
             retry_base_ms: 500,
             retry_cap_ms: 30_000,
             retries: 3,
-            in_flight: 6,
+            in_flight: 12,
             per_host: 6,
         }
     }

@@ -75,7 +75,7 @@ impl Default for Settings {
             chunk_size: 10,
             workers: 0,
             per_host_cap: 6,
-            per_worker_in_flight: 6,
+            per_worker_in_flight: 12,
             thumb_px: 256,
             max_bytes_mb: 40,
             max_side_px: 16_384,
@@ -625,7 +625,7 @@ mod tests {
         assert_eq!(s.chunk_size, 10);
         assert_eq!(s.workers, 0);
         assert_eq!(s.per_host_cap, 6);
-        assert_eq!(s.per_worker_in_flight, 6);
+        assert_eq!(s.per_worker_in_flight, 12);
         assert_eq!(s.thumb_px, 256);
         assert_eq!(s.max_bytes_mb, 40);
         assert_eq!(s.max_side_px, 16_384);

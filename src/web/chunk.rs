@@ -95,7 +95,7 @@ async fn run_item(
 
 /// Keeps a collected item's record before the page hears of it, so a reload
 /// or a closed tab never leaves a stored original without its record. (The
-/// page writes the record too, later, with what only it knows: a duplicate.)
+/// page writes it again only when it knows more: a duplicate by hash.)
 ///
 /// Records are committed in groups: an item's record joins the records
 /// waiting, one transaction writes all of them, and each item goes on when

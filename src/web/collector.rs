@@ -780,18 +780,24 @@ impl Run {
             if let (Settled::Collected, Some(c)) = (&state, &collected) {
                 self.collected_bytes += c.bytes;
             }
-            let candidate = self
-                .candidates
-                .get(&id)
-                .map(|c| (**c).clone())
-                .unwrap_or_default();
-            self.records.push(ItemRecord::new(
-                self.id,
-                id,
-                candidate,
-                &state,
-                collected.clone(),
-            ));
+            // A collected image's record was written by its worker, before
+            // the page heard of it: it is written once. Every other state
+            // (a duplicate by hash included, which the worker wrote as
+            // collected) is written here.
+            if state != Settled::Collected {
+                let candidate = self
+                    .candidates
+                    .get(&id)
+                    .map(|c| (**c).clone())
+                    .unwrap_or_default();
+                self.records.push(ItemRecord::new(
+                    self.id,
+                    id,
+                    candidate,
+                    &state,
+                    collected.clone(),
+                ));
+            }
             (self.report)(Report::Settled {
                 id,
                 state,

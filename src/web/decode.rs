@@ -313,24 +313,51 @@ async fn by_image_bitmap(
         .map_err(|what| fail(&what))
 }
 
-/// Draws on a `width × height` canvas and reads its pixels back into their
-/// own JS buffer (they never pass through wasm memory).
+thread_local! {
+    /// The worker's one canvas, as large as the largest thumbnail so far:
+    /// each thumbnail is drawn in its top-left corner (a new canvas each
+    /// time allocated and freed its pixels each time).
+    static CANVAS: RefCell<Option<(OffscreenCanvas, OffscreenCanvasRenderingContext2d)>> =
+        const { RefCell::new(None) };
+}
+
+/// The worker's canvas, at least `width × height`.
+fn canvas(width: u32, height: u32) -> Option<OffscreenCanvasRenderingContext2d> {
+    CANVAS.with_borrow_mut(|held| {
+        if let Some((c, ctx)) = held.as_ref() {
+            if c.width() >= width && c.height() >= height {
+                return Some(ctx.clone());
+            }
+        }
+        let (w, h) = match held.as_ref() {
+            Some((c, _)) => (c.width().max(width), c.height().max(height)),
+            None => (width, height),
+        };
+        let canvas = OffscreenCanvas::new(w, h).ok()?;
+        // Read back, not shown: keep the canvas in memory the CPU reads.
+        let attributes = Object::new();
+        let _ = Reflect::set(&attributes, &"willReadFrequently".into(), &true.into());
+        let ctx: OffscreenCanvasRenderingContext2d = canvas
+            .get_context_with_context_options("2d", &attributes)
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into().ok())?;
+        let _ = Reflect::set(&ctx, &"imageSmoothingQuality".into(), &"medium".into());
+        *held = Some((canvas, ctx.clone()));
+        Some(ctx)
+    })
+}
+
+/// Draws in a `width × height` corner of the worker's canvas and reads its
+/// pixels back into their own JS buffer (they never pass through wasm memory).
 fn draw(
     width: u32,
     height: u32,
     paint: impl FnOnce(&OffscreenCanvasRenderingContext2d) -> Result<(), JsValue>,
 ) -> Result<js_sys::ArrayBuffer, String> {
-    let canvas = OffscreenCanvas::new(width, height).map_err(|_| "draw it".to_string())?;
-    // Read back, not shown: keep the canvas in memory the CPU reads.
-    let attributes = Object::new();
-    let _ = Reflect::set(&attributes, &"willReadFrequently".into(), &true.into());
-    let ctx: OffscreenCanvasRenderingContext2d = canvas
-        .get_context_with_context_options("2d", &attributes)
-        .ok()
-        .flatten()
-        .and_then(|c| c.dyn_into().ok())
-        .ok_or("draw it")?;
-    let _ = Reflect::set(&ctx, &"imageSmoothingQuality".into(), &"medium".into());
+    let ctx = canvas(width, height).ok_or("draw it")?;
+    // What the last thumbnail left there would show through a transparent one.
+    ctx.clear_rect(0.0, 0.0, width as f64, height as f64);
     paint(&ctx).map_err(|e| format!("draw it ({})", name_of(&e)))?;
     let data = ctx
         .get_image_data(0.0, 0.0, width as f64, height as f64)
