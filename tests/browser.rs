@@ -57,24 +57,38 @@ fn item(id: u32, url: String) -> JobItem {
     }
 }
 
-/// The next item report (with its pixels), skipping other messages.
+/// The next item report (with its thumbnail), skipping other messages.
 async fn next_item(
     rx: &mut UnboundedReceiver<PoolEvent>,
 ) -> (
     collector::core::protocol::ItemReport,
-    Option<js_sys::ArrayBuffer>,
+    Option<web_sys::ImageBitmap>,
 ) {
     loop {
         match rx.next().await.expect("the pool is alive") {
             PoolEvent::Message {
                 msg: FromWorker::Item(r),
-                pixels,
+                thumbnail,
                 ..
-            } => return (r, pixels),
+            } => return (r, thumbnail),
             PoolEvent::Message { .. } => continue,
             PoolEvent::Crashed { reason, .. } => panic!("the worker crashed: {reason}"),
         }
     }
+}
+
+/// A thumbnail's RGBA pixels, drawn on a canvas of the test page.
+fn rgba(bitmap: &web_sys::ImageBitmap) -> Vec<u8> {
+    use wasm_bindgen::JsCast;
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let canvas = web_sys::OffscreenCanvas::new(w, h).unwrap();
+    let ctx: web_sys::OffscreenCanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    ctx.draw_image_with_image_bitmap(bitmap, 0.0, 0.0).unwrap();
+    let data = ctx.get_image_data(0.0, 0.0, w as f64, h as f64).unwrap();
+    let bytes = data.data().0;
+    assert_eq!(bytes.len() as u32, w * h * 4);
+    bytes
 }
 
 async fn first_image() -> serde_json::Value {
@@ -100,7 +114,7 @@ async fn a_real_worker_sends_back_a_transferred_thumbnail() {
             FetchRules::default(),
         ),
     );
-    let (report, pixels) = next_item(&mut rx).await;
+    let (report, thumbnail) = next_item(&mut rx).await;
     assert_eq!(report.id, 7);
     let Outcome::Collected(c) = report.outcome else {
         panic!("not collected: {:?}", report.outcome)
@@ -114,9 +128,12 @@ async fn a_real_worker_sends_back_a_transferred_thumbnail() {
     );
     assert_eq!(c.bytes, image["bytes"].as_u64().unwrap());
     assert!(c.thumb_width.max(c.thumb_height) <= 256);
-    let pixels = pixels.expect("the thumbnail's pixels come beside the message");
-    assert_eq!(pixels.byte_length(), c.thumb_width * c.thumb_height * 4);
-    let bytes = js_sys::Uint8Array::new(&pixels).to_vec();
+    let bitmap = thumbnail.expect("the thumbnail comes beside the message");
+    assert_eq!(
+        (bitmap.width(), bitmap.height()),
+        (c.thumb_width, c.thumb_height)
+    );
+    let bytes = rgba(&bitmap);
     assert!(
         bytes.chunks(4).any(|p| p != &bytes[0..4]),
         "real pixels, not one colour"
@@ -134,12 +151,12 @@ async fn a_page_sent_as_image_jpeg_is_refused_by_its_bytes() {
             FetchRules::default(),
         ),
     );
-    let (report, pixels) = next_item(&mut rx).await;
+    let (report, thumbnail) = next_item(&mut rx).await;
     assert_eq!(
         report.outcome,
         Outcome::Failed("the server sent a web page, not an image".into())
     );
-    assert!(pixels.is_none());
+    assert!(thumbnail.is_none());
 }
 
 #[wasm_bindgen_test]
@@ -250,16 +267,14 @@ async fn a_collected_original_is_kept_and_its_thumbnail_made_again_from_storage(
         match rx.next().await.expect("the pool is alive") {
             PoolEvent::Message {
                 msg: FromWorker::Remade { key, result, .. },
-                pixels,
+                thumbnail,
                 ..
             } => {
                 assert_eq!(key, 99);
                 let (w, h) = result.expect("made again");
                 assert!(w.max(h) <= 128 && w.max(h) > 0);
-                assert_eq!(
-                    pixels.expect("pixels beside the message").byte_length(),
-                    w * h * 4
-                );
+                let bitmap = thumbnail.expect("the thumbnail beside the message");
+                assert_eq!((bitmap.width(), bitmap.height()), (w, h));
                 break;
             }
             PoolEvent::Crashed { reason, .. } => panic!("the worker crashed: {reason}"),
@@ -341,12 +356,12 @@ async fn every_decoder_makes_a_thumbnail_of_the_same_size_with_real_pixels() {
                 rules: FetchRules::default(),
             }),
         );
-        let (report, pixels) = next_item(&mut rx).await;
+        let (report, thumbnail) = next_item(&mut rx).await;
         let Outcome::Collected(c) = report.outcome else {
             panic!("not collected: {:?}", report.outcome)
         };
         assert_eq!(c.decoded_by, Some(decoder), "{:?}", report.stand_ins);
-        let bytes = js_sys::Uint8Array::new(&pixels.expect("pixels")).to_vec();
+        let bytes = rgba(&thumbnail.expect("a thumbnail"));
         assert_eq!(bytes.len() as u32, c.thumb_width * c.thumb_height * 4);
         assert!(
             bytes.chunks(4).any(|p| p != &bytes[0..4]),

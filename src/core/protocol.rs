@@ -1,8 +1,8 @@
 //! The messages between the page and its workers.
 //!
-//! Messages travel as JSON text; a thumbnail's pixels never do. They travel
-//! beside the message as a transferred `ArrayBuffer` (see `web::worker_bridge`),
-//! so the page receives them without a copy.
+//! Messages travel as JSON text; a thumbnail's pixels never do. A thumbnail
+//! travels beside the message as a transferred `ImageBitmap` (see
+//! `web::worker_bridge`), so the page receives it without a copy.
 
 use serde::{Deserialize, Serialize};
 
@@ -147,7 +147,7 @@ pub enum FromWorker {
     /// The worker's wasm has started; it can take jobs now.
     Ready,
     /// One candidate is settled. A `Collected` outcome comes with its
-    /// thumbnail's RGBA pixels beside the message.
+    /// thumbnail beside the message.
     Item(ItemReport),
     /// Every item of the chunk has been reported. `wasm_bytes` is the
     /// worker's wasm memory size then.
@@ -158,7 +158,7 @@ pub enum FromWorker {
         elapsed_ms: f64,
         wasm_bytes: u64,
     },
-    /// A thumbnail made again (its pixels beside the message), or why not.
+    /// A thumbnail made again (beside the message), or why not.
     Remade {
         key: u64,
         result: Result<(u32, u32), String>,

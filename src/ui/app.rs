@@ -651,9 +651,9 @@ fn route_pool_events(pool: &WorkerPool, current: Rc<RefCell<Option<CollectionHan
             match event {
                 PoolEvent::Message {
                     msg: FromWorker::Remade { key, result, .. },
-                    pixels,
+                    thumbnail,
                     ..
-                } => thumbs::remade(key, result, pixels),
+                } => thumbs::remade(key, result, thumbnail),
                 PoolEvent::Message {
                     worker,
                     msg: FromWorker::Busy { busy_ms, .. },
@@ -797,7 +797,7 @@ fn apply(
                 id,
                 state,
                 collected,
-                pixels,
+                thumbnail,
             } => {
                 let (kind, reason) = match state {
                     Settled::Collected => (ItemKind::Collected, String::new()),
@@ -806,8 +806,8 @@ fn apply(
                     Settled::Duplicate | Settled::Cancelled => continue,
                 };
                 let key = tile_key(collection, id);
-                if let (Some(c), Some(buffer)) = (&collected, pixels) {
-                    thumbs::put(key, c.thumb_width, c.thumb_height, buffer);
+                if let Some(bitmap) = thumbnail {
+                    thumbs::put(key, bitmap);
                 }
                 let candidate = found.get(&id).map(|c| (**c).clone()).unwrap_or_default();
                 let sha256 = collected

@@ -1,9 +1,9 @@
 //! The page's decoded thumbnails: a byte-bounded LRU of `ImageBitmap`s, and
 //! the queue of thumbnails to make again from stored originals.
 //!
-//! A worker transfers a thumbnail's RGBA pixels; they become an `ImageBitmap`
-//! (outside wasm memory) in a [`ByteLru`] weighed at w×h×4 bytes. An evicted
-//! bitmap is closed at once. A tile that finds no bitmap asks for its
+//! A worker transfers a thumbnail as an `ImageBitmap` (outside wasm memory;
+//! the page neither copies its pixels nor decodes anything), kept in a
+//! [`ByteLru`] weighed at w×h×4 bytes. An evicted bitmap is closed at once. A tile that finds no bitmap asks for its
 //! thumbnail to be made again by a worker from the stored original:
 //! visible tiles at `Critical` priority, rows just past the viewport at `Low`.
 
@@ -12,8 +12,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageData};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap};
 
 use crate::core::cache::{ByteLru, CacheStats};
 use crate::core::priority::{JobQueue, Priority};
@@ -90,39 +89,21 @@ pub fn configure(pool: WorkerPool, thumb_px: u32) {
     });
 }
 
-/// Takes a thumbnail's pixels: decodes them into a bitmap (off the main
-/// thread's critical path) and caches it.
-pub fn put(key: u64, width: u32, height: u32, buffer: js_sys::ArrayBuffer) {
-    if buffer.byte_length() as u64 != width as u64 * height as u64 * 4 || width == 0 || height == 0
-    {
+/// Caches a thumbnail a worker made.
+pub fn put(key: u64, bitmap: ImageBitmap) {
+    let (width, height) = (bitmap.width(), bitmap.height());
+    if width == 0 || height == 0 {
+        bitmap.close();
         return;
     }
-    let data = js_sys::Uint8ClampedArray::new(&buffer);
-    let Ok(image) = ImageData::new_with_js_u8_clamped_array_and_sh(&data, width, height) else {
-        return;
-    };
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let Ok(promise) = window.create_image_bitmap_with_image_data(&image) else {
-        return;
-    };
-    wasm_bindgen_futures::spawn_local(async move {
-        let Ok(bitmap) = JsFuture::from(promise)
-            .await
-            .and_then(|b| b.dyn_into::<ImageBitmap>())
-        else {
-            return;
-        };
-        let evicted = THUMBS.with_borrow_mut(|t| {
-            t.cache
-                .insert(key, bitmap, width as u64 * height as u64 * 4)
-        });
-        for (_, old) in evicted {
-            old.close();
-        }
-        epoch().update(|e| *e += 1);
+    let evicted = THUMBS.with_borrow_mut(|t| {
+        t.cache
+            .insert(key, bitmap, width as u64 * height as u64 * 4)
     });
+    for (_, old) in evicted {
+        old.close();
+    }
+    epoch().update(|e| *e += 1);
 }
 
 /// Draws tile `key` into `canvas` if its bitmap is cached; false if not.
@@ -232,7 +213,7 @@ pub fn remake_batch() -> Option<RemakeBatch> {
 }
 
 /// A remade thumbnail arrived (or could not be made).
-pub fn remade(key: u64, result: Result<(u32, u32), String>, pixels: Option<js_sys::ArrayBuffer>) {
+pub fn remade(key: u64, result: Result<(u32, u32), String>, thumbnail: Option<ImageBitmap>) {
     THUMBS.with_borrow_mut(|t| {
         t.in_flight = t.in_flight.saturating_sub(1);
         t.asked.remove(&key);
@@ -240,8 +221,8 @@ pub fn remade(key: u64, result: Result<(u32, u32), String>, pixels: Option<js_sy
             t.batch.done = (t.batch.done + 1).min(t.batch.total);
         }
     });
-    match (result, pixels) {
-        (Ok((w, h)), Some(buffer)) => put(key, w, h, buffer),
+    match (result, thumbnail) {
+        (Ok(_), Some(bitmap)) => put(key, bitmap),
         (Err(reason), _) => web_sys::console::warn_1(
             &format!("thumbnail {key} could not be made again: {reason}").into(),
         ),

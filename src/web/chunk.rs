@@ -85,7 +85,7 @@ async fn run_item(
                 outcome: ended.outcome,
                 stand_ins: ended.stand_ins,
             }),
-            ended.pixels,
+            ended.thumbnail,
         );
     }
     .remote_handle();
@@ -190,7 +190,7 @@ struct Ended {
     outcome: Outcome,
     attempts: u32,
     /// A collected image's thumbnail.
-    pixels: Option<js_sys::ArrayBuffer>,
+    thumbnail: Option<web_sys::ImageBitmap>,
     stand_ins: Vec<(DecodePath, String)>,
 }
 
@@ -199,7 +199,7 @@ impl Ended {
         Ended {
             outcome,
             attempts,
-            pixels: None,
+            thumbnail: None,
             stand_ins: Vec::new(),
         }
     }
@@ -402,7 +402,7 @@ async fn finish(original: Uint8Array, chunk: &Chunk, attempts: u32) -> Ended {
     Ended {
         outcome: Outcome::Collected(collected),
         attempts,
-        pixels: Some(made.pixels),
+        thumbnail: Some(made.bitmap),
         stand_ins: made.fallbacks,
     }
 }

@@ -66,12 +66,12 @@ pub enum Report {
         id: u32,
         candidate: Rc<Candidate>,
     },
-    /// A candidate settled. `pixels` is a collected image's thumbnail (RGBA).
+    /// A candidate settled. `thumbnail` is a collected image's.
     Settled {
         id: u32,
         state: Settled,
         collected: Option<Collected>,
-        pixels: Option<js_sys::ArrayBuffer>,
+        thumbnail: Option<web_sys::ImageBitmap>,
     },
     Counts(Counts),
     /// How many candidates the collection will have, as far as is known.
@@ -669,7 +669,7 @@ impl Run {
             PoolEvent::Message {
                 worker,
                 msg,
-                pixels,
+                thumbnail,
                 ..
             } => match msg {
                 FromWorker::Item(r) if r.collection == self.id => {
@@ -689,8 +689,16 @@ impl Run {
                         Outcome::Failed(s) => (Settled::Failed(s), None),
                         Outcome::Cancelled => (Settled::Cancelled, None),
                     };
-                    let pixels = if collected.is_some() { pixels } else { None };
-                    self.settle(r.id, state, collected, pixels);
+                    let thumbnail = match (&collected, thumbnail) {
+                        (Some(_), t) => t,
+                        // A duplicate's thumbnail is not shown: free it now.
+                        (None, Some(t)) => {
+                            t.close();
+                            None
+                        }
+                        (None, None) => None,
+                    };
+                    self.settle(r.id, state, collected, thumbnail);
                     self.counts();
                 }
                 FromWorker::ChunkDone {
@@ -773,7 +781,7 @@ impl Run {
         id: u32,
         state: Settled,
         collected: Option<Collected>,
-        pixels: Option<js_sys::ArrayBuffer>,
+        thumbnail: Option<web_sys::ImageBitmap>,
     ) {
         self.in_hand.remove(&id);
         if self.ledger.settle(id, state.clone()) {
@@ -802,7 +810,7 @@ impl Run {
                 id,
                 state,
                 collected,
-                pixels,
+                thumbnail,
             });
         }
     }
@@ -903,7 +911,7 @@ impl Run {
                 id,
                 state: Settled::Cancelled,
                 collected: None,
-                pixels: None,
+                thumbnail: None,
             });
         }
         self.end(Phase::Cancelled);

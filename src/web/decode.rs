@@ -10,8 +10,9 @@
 //!   (`core::thumbnail`): the only paths that copy the original into wasm
 //!   memory.
 //!
-//! The original is a JS buffer; the thumbnail's pixels come back in their
-//! own JS buffer, ready to transfer. Why each stand-in was needed is kept
+//! The original is a JS buffer; the thumbnail comes back as an `ImageBitmap`
+//! that the page takes as it is (transferred, not copied: the page neither
+//! copies pixels nor makes bitmaps). Why each stand-in was needed is kept
 //! with the thumbnail, for the profile and the panel. Cancel closes the
 //! decoders of its collection at once ([`close_all`]).
 
@@ -67,16 +68,16 @@ extern "C" {
     ) -> Result<(), JsValue>;
 }
 
-/// A thumbnail: its size, its RGBA pixels in a JS buffer (ready to
-/// transfer), the path that made it, and why the paths before it could not.
+/// A thumbnail: its size, its bitmap (ready to transfer), the path that
+/// made it, and why the paths before it could not.
 pub struct Made {
     pub width: u32,
     pub height: u32,
-    pub pixels: js_sys::ArrayBuffer,
+    pub bitmap: ImageBitmap,
     pub path: DecodePath,
     pub fallbacks: Vec<(DecodePath, String)>,
-    /// How long the worker's thread was held (drawing, reading pixels back,
-    /// a wasm decoder): the rest was the browser's decoder, off the thread.
+    /// How long the worker's thread was held (drawing, a wasm decoder): the
+    /// rest was the browser's decoder, off the thread.
     pub sync_ms: f64,
 }
 
@@ -124,25 +125,22 @@ pub async fn thumbnail(
             DecodePath::ImageDecoder => {
                 by_image_decoder(original, header, thumb_px, owner, &mut held).await
             }
-            DecodePath::CreateImageBitmap => {
-                by_image_bitmap(original, header, thumb_px, &mut held).await
+            DecodePath::CreateImageBitmap => by_image_bitmap(original, header, thumb_px).await,
+            DecodePath::ScaledJpeg => {
+                let scaled = |bytes: &[u8]| make_jpeg_thumbnail_scaled(bytes, header, thumb_px);
+                bitmap_of(held.time(|| in_wasm(scaled, original))).await
             }
-            DecodePath::ScaledJpeg => held.time(|| {
-                in_wasm(
-                    |bytes| make_jpeg_thumbnail_scaled(bytes, header, thumb_px),
-                    original,
-                )
-            }),
             DecodePath::ImageCrate => {
-                held.time(|| in_wasm(|bytes| make_thumbnail(bytes, header, thumb_px), original))
+                let full = |bytes: &[u8]| make_thumbnail(bytes, header, thumb_px);
+                bitmap_of(held.time(|| in_wasm(full, original))).await
             }
         };
         match made {
-            Ok((width, height, pixels)) => {
+            Ok((width, height, bitmap)) => {
                 return Ok(Made {
                     width,
                     height,
-                    pixels,
+                    bitmap,
                     path,
                     fallbacks,
                     sync_ms: held.0,
@@ -176,17 +174,42 @@ impl Held {
     }
 }
 
-type Pixels = (u32, u32, js_sys::ArrayBuffer);
+/// A thumbnail's size and its bitmap.
+type Bitmap = (u32, u32, ImageBitmap);
+/// A bitmap on its way: the size and the promise of it.
+type Drawn = (u32, u32, Promise);
 
 /// A wasm decoder: the one path that copies the original into wasm memory.
+/// The thumbnail's RGBA goes out once, into an `ImageData`, then a bitmap.
 fn in_wasm(
     decode: impl FnOnce(&[u8]) -> Result<crate::core::thumbnail::Thumbnail, String>,
     original: &Uint8Array,
-) -> Result<Pixels, Tried> {
+) -> Result<Drawn, Tried> {
     let thumb = decode(&original.to_vec()).map_err(Tried::Failed)?;
-    // One copy out of wasm memory into a buffer the page then owns.
-    let pixels = Uint8Array::from(thumb.rgba.as_slice()).buffer();
-    Ok((thumb.width, thumb.height, pixels))
+    let fail = || Tried::Failed("the thumbnail could not be made a bitmap".into());
+    let data = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        wasm_bindgen::Clamped(thumb.rgba.as_slice()),
+        thumb.width,
+        thumb.height,
+    )
+    .map_err(|_| fail())?;
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let promise = scope
+        .create_image_bitmap_with_image_data(&data)
+        .map_err(|_| fail())?;
+    Ok((thumb.width, thumb.height, promise))
+}
+
+/// Waits for a bitmap on its way.
+async fn bitmap_of(drawn: Result<Drawn, Tried>) -> Result<Bitmap, Tried> {
+    let (width, height, promise) = drawn?;
+    let bitmap = JsFuture::from(promise).await.map_err(|e| {
+        Tried::Failed(format!(
+            "the thumbnail could not be made a bitmap ({})",
+            name_of(&e)
+        ))
+    })?;
+    Ok((width, height, bitmap.unchecked_into()))
 }
 
 fn mime(header: &Header) -> String {
@@ -201,7 +224,7 @@ async fn by_image_decoder(
     thumb_px: u32,
     owner: Option<u32>,
     held: &mut Held,
-) -> Result<Pixels, Tried> {
+) -> Result<Bitmap, Tried> {
     let fail = |what: &str| Tried::Failed(format!("the browser's ImageDecoder {what}"));
     if !Reflect::has(&js_sys::global(), &"ImageDecoder".into()).unwrap_or(false) {
         return Err(fail("is missing in this browser"));
@@ -270,9 +293,8 @@ async fn by_image_decoder(
         })
     });
     frame.close_frame();
-    drawn
-        .map(|pixels| (width, height, pixels))
-        .map_err(|what| fail(&what))
+    let promise = drawn.map_err(|what| fail(&what))?;
+    bitmap_of(Ok((width, height, promise))).await
 }
 
 /// `createImageBitmap` with a resize: decodes the whole image, then scales.
@@ -280,8 +302,7 @@ async fn by_image_bitmap(
     original: &Uint8Array,
     header: &Header,
     thumb_px: u32,
-    held: &mut Held,
-) -> Result<Pixels, Tried> {
+) -> Result<Bitmap, Tried> {
     let fail = |what: &str| Tried::Failed(format!("createImageBitmap could not {what}"));
     let (ow, oh) = header.oriented_size();
     let (width, height) = fit(ow, oh, thumb_px);
@@ -298,19 +319,12 @@ async fn by_image_bitmap(
     let promise = scope
         .create_image_bitmap_with_blob_and_image_bitmap_options(&blob, &resize)
         .map_err(|e| fail(&format!("decode it ({})", name_of(&e))))?;
+    // Already the thumbnail: decoded, turned and scaled by the browser.
     let bitmap: ImageBitmap = JsFuture::from(promise)
         .await
         .map_err(|e| fail(&format!("decode it ({})", name_of(&e))))?
         .unchecked_into();
-    let drawn = held.time(|| {
-        draw(width, height, |ctx| {
-            ctx.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0)
-        })
-    });
-    bitmap.close();
-    drawn
-        .map(|pixels| (width, height, pixels))
-        .map_err(|what| fail(&what))
+    Ok((width, height, bitmap))
 }
 
 thread_local! {
@@ -348,25 +362,32 @@ fn canvas(width: u32, height: u32) -> Option<OffscreenCanvasRenderingContext2d> 
     })
 }
 
-/// Draws in a `width × height` corner of the worker's canvas and reads its
-/// pixels back into their own JS buffer (they never pass through wasm memory).
+/// Draws in a `width × height` corner of the worker's canvas and takes a
+/// bitmap of it (`createImageBitmap` copies the corner as it is called, so
+/// the next thumbnail may draw there at once). The pixels never pass
+/// through wasm memory.
 fn draw(
     width: u32,
     height: u32,
     paint: impl FnOnce(&OffscreenCanvasRenderingContext2d) -> Result<(), JsValue>,
-) -> Result<js_sys::ArrayBuffer, String> {
+) -> Result<Promise, String> {
     let ctx = canvas(width, height).ok_or("draw it")?;
     // What the last thumbnail left there would show through a transparent one.
     ctx.clear_rect(0.0, 0.0, width as f64, height as f64);
     paint(&ctx).map_err(|e| format!("draw it ({})", name_of(&e)))?;
-    let data = ctx
-        .get_image_data(0.0, 0.0, width as f64, height as f64)
-        .map_err(|_| "read its pixels")?;
-    let pixels: js_sys::Uint8ClampedArray = Reflect::get(&data, &"data".into())
-        .ok()
-        .and_then(|d| d.dyn_into().ok())
-        .ok_or("read its pixels")?;
-    Ok(pixels.buffer())
+    let canvas = CANVAS
+        .with_borrow(|held| held.as_ref().map(|(c, _)| c.clone()))
+        .ok_or("draw it")?;
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    scope
+        .create_image_bitmap_with_offscreen_canvas_and_a_sx_and_a_sy_and_a_sw_and_a_sh(
+            &canvas,
+            0,
+            0,
+            width as i32,
+            height as i32,
+        )
+        .map_err(|e| format!("take a bitmap of it ({})", name_of(&e)))
 }
 
 /// A DOMException's name ("EncodingError"), or what it says.

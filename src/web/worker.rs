@@ -156,14 +156,14 @@ pub(crate) fn post_blob(msg: &FromWorker, blob: &web_sys::Blob) {
     }
 }
 
-/// Posts a message to the page, with a buffer beside it (transferred).
-pub(crate) fn post(msg: &FromWorker, pixels: Option<js_sys::ArrayBuffer>) {
+/// Posts a message to the page, with a thumbnail beside it (transferred).
+pub(crate) fn post(msg: &FromWorker, thumbnail: Option<web_sys::ImageBitmap>) {
     let envelope = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&envelope, &"msg".into(), &protocol::encode(msg).into());
-    let result = match pixels {
-        Some(buffer) => {
-            let _ = js_sys::Reflect::set(&envelope, &"pixels".into(), &buffer);
-            scope().post_message_with_transfer(&envelope, &js_sys::Array::of1(&buffer))
+    let result = match thumbnail {
+        Some(bitmap) => {
+            let _ = js_sys::Reflect::set(&envelope, &"thumbnail".into(), &bitmap);
+            scope().post_message_with_transfer(&envelope, &js_sys::Array::of1(&bitmap))
         }
         None => scope().post_message(&envelope),
     };
@@ -283,7 +283,7 @@ async fn remake(key: u64, sha256: String, thumb_px: u32) {
         // The default decoder (the fastest measured), whatever the setting.
         let made = decode::thumbnail(&original, &header, thumb_px, DecodePath::default(), None);
         match made.await {
-            Ok(m) => Ok((m.width, m.height, m.pixels)),
+            Ok(m) => Ok((m.width, m.height, m.bitmap)),
             Err(decode::NotMade::Failed(reason, _)) => Err(reason),
             Err(decode::NotMade::Cancelled) => Err("it was cancelled".into()),
         }
@@ -291,13 +291,13 @@ async fn remake(key: u64, sha256: String, thumb_px: u32) {
     .await;
     work_ended();
     match made {
-        Ok((width, height, pixels)) => {
+        Ok((width, height, bitmap)) => {
             let msg = FromWorker::Remade {
                 key,
                 result: Ok((width, height)),
                 wasm_bytes: wasm_bytes(),
             };
-            post(&msg, Some(pixels));
+            post(&msg, Some(bitmap));
         }
         Err(reason) => post(
             &FromWorker::Remade {

@@ -4,7 +4,7 @@
 //! page's life. Nothing is sent to a worker before it said `Ready` (a message
 //! posted earlier would be lost). Whatever a worker says, or a worker's crash,
 //! reaches the current listener as a [`PoolEvent`]; thumbnails arrive as the
-//! transferred `ArrayBuffer` beside the message.
+//! transferred `ImageBitmap` beside the message.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -24,8 +24,8 @@ pub enum PoolEvent {
     Message {
         worker: usize,
         msg: FromWorker,
-        /// A thumbnail's RGBA pixels, transferred beside the message.
-        pixels: Option<js_sys::ArrayBuffer>,
+        /// A thumbnail, transferred beside the message.
+        thumbnail: Option<web_sys::ImageBitmap>,
         /// Bytes already in the browser's blob storage (an export's chunk):
         /// a handle, their bytes are not copied.
         blob: Option<web_sys::Blob>,
@@ -179,9 +179,9 @@ impl WorkerPool {
                 .ok()
                 .and_then(|v| v.as_string())
                 .unwrap_or_default();
-            let pixels = js_sys::Reflect::get(&data, &"pixels".into())
+            let thumbnail = js_sys::Reflect::get(&data, &"thumbnail".into())
                 .ok()
-                .and_then(|v| v.dyn_into::<js_sys::ArrayBuffer>().ok());
+                .and_then(|v| v.dyn_into::<web_sys::ImageBitmap>().ok());
             let blob = js_sys::Reflect::get(&data, &"blob".into())
                 .ok()
                 .and_then(|v| v.dyn_into::<web_sys::Blob>().ok());
@@ -207,7 +207,7 @@ impl WorkerPool {
                 PoolEvent::Message {
                     worker: index,
                     msg,
-                    pixels,
+                    thumbnail,
                     blob,
                 },
             );
