@@ -7,6 +7,7 @@
 pub mod avif;
 pub mod cache;
 pub mod candidate;
+pub mod collection;
 pub mod decode;
 pub mod deep_link;
 pub mod export;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use crate::core::candidate::Candidate;
+use crate::core::collection::{Change, Phase};
 use crate::core::deep_link::{self, DeepLink};
 use crate::core::ledger::{Counts, Settled};
 use crate::core::pressure::PressureLevel;
@@ -30,7 +31,7 @@ use crate::ui::settings_dialog::{load_settings, SettingsDialog};
 use crate::ui::status::StatusPanel;
 use crate::ui::thumbs;
 use crate::ui::update_prompt::UpdatePrompt;
-use crate::web::collector::{self, CollectionHandle, Phase, Report};
+use crate::web::collector::{self, CollectionHandle, Report};
 use crate::web::jobs;
 use crate::web::sampler::{self, Sampler};
 use crate::web::store::{self, RecordWriter};
@@ -789,15 +790,25 @@ fn apply(
 ) {
     let mut new_items = Vec::new();
     for r in reports {
-        match r {
-            Report::Found { id, candidate } => {
+        let update = match r {
+            Report::Thumbnail { id, bitmap } => {
+                thumbs::put(tile_key(collection, id), bitmap);
+                continue;
+            }
+            Report::Saved => {
+                view.saved.update(|n| *n += 1);
+                continue;
+            }
+            Report::Change(update) => update,
+        };
+        match update {
+            Change::Found { id, candidate } => {
                 found.insert(id, candidate);
             }
-            Report::Settled {
+            Change::Settled {
                 id,
                 state,
                 collected,
-                thumbnail,
             } => {
                 let (kind, reason) = match state {
                     Settled::Collected => (ItemKind::Collected, String::new()),
@@ -806,9 +817,6 @@ fn apply(
                     Settled::Duplicate | Settled::Cancelled => continue,
                 };
                 let key = tile_key(collection, id);
-                if let Some(bitmap) = thumbnail {
-                    thumbs::put(key, bitmap);
-                }
                 let candidate = found.get(&id).map(|c| (**c).clone()).unwrap_or_default();
                 let sha256 = collected
                     .as_ref()
@@ -828,20 +836,19 @@ fn apply(
                     }),
                 });
             }
-            Report::Counts(c) => view.counts.set(c),
-            Report::Phase(p) => view.phase.set(Some(p)),
-            Report::Saved => view.saved.update(|n| *n += 1),
-            Report::Notice(n) => view.notices.update(|v| {
+            Change::Counts(c) => view.counts.set(c),
+            Change::Phase(p) => view.phase.set(Some(p)),
+            Change::Notice(n) => view.notices.update(|v| {
                 v.push(n);
                 let excess = v.len().saturating_sub(20);
                 v.drain(..excess);
             }),
-            Report::Expected(n) => view.expected.set(n),
-            Report::Alert(a) => {
+            Change::Expected(n) => view.expected.set(n),
+            Change::Alert(a) => {
                 perf_panel::alert(&a);
                 view.notices.update(|v| v.push(a));
             }
-            Report::Figures(f) => perf_panel::figures(f),
+            Change::Figures(f) => perf_panel::figures(f),
         }
     }
     if !new_items.is_empty() {

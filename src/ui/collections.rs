@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::core::collection::Phase;
 use crate::core::record::CollectionRecord;
-use crate::web::collector::Phase;
 use crate::web::store;
 
 #[component]

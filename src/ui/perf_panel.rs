@@ -21,6 +21,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlCanvasElement;
 
+use crate::core::collection::{Figures, Phase};
 use crate::core::metrics::{
     busy_percent, eta_seconds, recent_rate, to_csv, MetricsRow, RateMeter, Ring, SlowThroughput,
     SECONDS_KEPT,
@@ -31,7 +32,6 @@ use crate::ui::app::{clock_time, View};
 use crate::ui::charts::{self, Rule, Series};
 use crate::ui::settings_dialog::save_settings;
 use crate::ui::thumbs;
-use crate::web::collector::{Figures, Phase};
 use crate::web::sampler;
 use crate::web::worker_bridge::WorkerPool;
 

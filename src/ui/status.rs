@@ -2,8 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::core::collection::Phase;
 use crate::ui::app::View;
-use crate::web::collector::Phase;
 
 #[component]
 pub fn StatusPanel(view: View) -> impl IntoView {
