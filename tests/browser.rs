@@ -6,9 +6,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use collector::core::decode::DecodePath;
-use collector::core::protocol::{
-    Checks, Chunk, FetchRules, FromWorker, JobItem, Outcome, ToWorker,
-};
+use collector::core::ledger::Settled;
+use collector::core::protocol::{Checks, Chunk, FetchRules, FromWorker, JobItem, ToWorker};
 use collector::web::worker_bridge::{PoolEvent, WorkerPool};
 use futures::channel::mpsc::{unbounded, UnboundedReceiver};
 use futures::StreamExt;
@@ -116,8 +115,8 @@ async fn a_real_worker_sends_back_a_transferred_thumbnail() {
     );
     let (report, thumbnail) = next_item(&mut rx).await;
     assert_eq!(report.id, 7);
-    let Outcome::Collected(c) = report.outcome else {
-        panic!("not collected: {:?}", report.outcome)
+    let Some(c) = report.collected.clone() else {
+        panic!("not collected: {:?}", report.state)
     };
     assert_eq!(
         (c.width as u64, c.height as u64),
@@ -153,8 +152,8 @@ async fn a_page_sent_as_image_jpeg_is_refused_by_its_bytes() {
     );
     let (report, thumbnail) = next_item(&mut rx).await;
     assert_eq!(
-        report.outcome,
-        Outcome::Failed("the server sent a web page, not an image".into())
+        report.state,
+        Settled::Failed("the server sent a web page, not an image".into())
     );
     assert!(thumbnail.is_none());
 }
@@ -175,8 +174,8 @@ async fn a_stalled_body_is_aborted_at_the_deadline() {
         ),
     );
     let (report, _) = next_item(&mut rx).await;
-    let Outcome::Failed(reason) = report.outcome else {
-        panic!("not failed: {:?}", report.outcome)
+    let Settled::Failed(reason) = report.state.clone() else {
+        panic!("not failed: {:?}", report.state)
     };
     assert!(reason.contains("body"), "{reason}");
 }
@@ -202,8 +201,8 @@ async fn a_lasting_429_is_retried_after_its_retry_after_then_fails_saying_so() {
     let (report, _) = next_item(&mut rx).await;
     let waited = js_sys::Date::now() - started;
     assert_eq!(report.attempts, 3);
-    let Outcome::Failed(reason) = report.outcome else {
-        panic!("not failed: {:?}", report.outcome)
+    let Settled::Failed(reason) = report.state.clone() else {
+        panic!("not failed: {:?}", report.state)
     };
     assert!(reason.contains("429"), "{reason}");
     assert!(
@@ -224,7 +223,7 @@ async fn cancel_aborts_requests_in_flight() {
     pool.send(0, &ToWorker::Cancel { collection: 1 });
     for _ in 0..4 {
         let (report, _) = next_item(&mut rx).await;
-        assert_eq!(report.outcome, Outcome::Cancelled);
+        assert_eq!(report.state, Settled::Cancelled);
     }
     let took = js_sys::Date::now() - started;
     assert!(
@@ -245,8 +244,8 @@ async fn a_collected_original_is_kept_and_its_thumbnail_made_again_from_storage(
         ),
     );
     let (report, _) = next_item(&mut rx).await;
-    let Outcome::Collected(c) = report.outcome else {
-        panic!("not collected: {:?}", report.outcome)
+    let Some(c) = report.collected.clone() else {
+        panic!("not collected: {:?}", report.state)
     };
     assert!(c.stored, "the original was kept in browser storage");
     let stored = collector::web::store::get_original(&c.sha256)
@@ -322,11 +321,7 @@ async fn a_paused_host_is_not_asked_until_its_pause_ends() {
     );
     pool.send(0, &chunk(vec![item(4, url)], FetchRules::default()));
     let (report, _) = next_item(&mut rx).await;
-    assert!(
-        matches!(report.outcome, Outcome::Collected(_)),
-        "{:?}",
-        report.outcome
-    );
+    assert!(report.state == Settled::Collected, "{:?}", report.state);
     let waited = js_sys::Date::now() - started;
     assert!(
         waited >= 1_500.0,
@@ -357,8 +352,8 @@ async fn every_decoder_makes_a_thumbnail_of_the_same_size_with_real_pixels() {
             }),
         );
         let (report, thumbnail) = next_item(&mut rx).await;
-        let Outcome::Collected(c) = report.outcome else {
-            panic!("not collected: {:?}", report.outcome)
+        let Some(c) = report.collected.clone() else {
+            panic!("not collected: {:?}", report.state)
         };
         assert_eq!(c.decoded_by, Some(decoder), "{:?}", report.stand_ins);
         let bytes = rgba(&thumbnail.expect("a thumbnail"));
@@ -404,8 +399,8 @@ async fn originals_never_enter_the_workers_wasm_memory() {
     pool.send(0, &chunk(items, FetchRules::default()));
     for _ in 0..images.len() {
         let (report, _) = next_item(&mut rx).await;
-        let Outcome::Collected(c) = report.outcome else {
-            panic!("not collected: {:?}", report.outcome)
+        let Some(c) = report.collected.clone() else {
+            panic!("not collected: {:?}", report.state)
         };
         assert_eq!(c.decoded_by, Some(DecodePath::ImageDecoder));
     }

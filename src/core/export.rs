@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::candidate::Candidate;
+use crate::core::ledger::Status;
 use crate::core::protocol::Collected;
 use crate::core::record::ItemRecord;
 use crate::core::thumbnail::fit;
@@ -103,10 +104,11 @@ impl ManifestRow {
     pub fn of(r: &ItemRecord) -> ManifestRow {
         let c = &r.candidate;
         let collected = r.collected.as_ref().filter(|_| r.is_collected());
-        let status = match r.status.as_str() {
-            "collected" => "success",
-            "failed" => "failed_to_download",
-            other => other,
+        // img2dataset's words where it has them.
+        let status = match r.status {
+            Status::Collected => "success",
+            Status::Failed => "failed_to_download",
+            other => other.word(),
         };
         ManifestRow {
             key: key_of(r.id),
@@ -144,12 +146,14 @@ impl ManifestRow {
             .parse::<u32>()
             .map_err(|_| format!("its key “{}” is not a number", self.key))?;
         let status = match self.status.as_str() {
-            "success" => "collected",
-            "failed_to_download" => "failed",
-            s @ ("duplicate" | "filtered" | "cancelled") => s,
+            "success" => Status::Collected,
+            "failed_to_download" => Status::Failed,
+            "duplicate" => Status::Duplicate,
+            "filtered" => Status::Filtered,
+            "cancelled" => Status::Cancelled,
             other => return Err(format!("its status “{other}” is not one this app writes")),
         };
-        let collected = if status == "collected" {
+        let collected = if status == Status::Collected {
             let (Some(width), Some(height)) = (self.original_width, self.original_height) else {
                 return Err("it is collected but has no size".into());
             };
@@ -184,7 +188,7 @@ impl ManifestRow {
                 source: self.source.clone(),
                 ..Candidate::default()
             },
-            status: status.into(),
+            status,
             reason: self.error_message.clone(),
             collected,
         })

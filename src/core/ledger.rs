@@ -24,6 +24,72 @@ pub enum Settled {
     Cancelled,
 }
 
+impl Settled {
+    /// Its word.
+    pub fn status(&self) -> Status {
+        match self {
+            Settled::Collected => Status::Collected,
+            Settled::Duplicate => Status::Duplicate,
+            Settled::Filtered(_) => Status::Filtered,
+            Settled::Failed(_) => Status::Failed,
+            Settled::Cancelled => Status::Cancelled,
+        }
+    }
+
+    /// Why it failed or was filtered out; empty otherwise.
+    pub fn reason(&self) -> &str {
+        match self {
+            Settled::Filtered(why) | Settled::Failed(why) => why,
+            _ => "",
+        }
+    }
+
+    /// The state a word and a reason name (as a record keeps them).
+    pub fn of(status: Status, reason: &str) -> Settled {
+        match status {
+            Status::Collected => Settled::Collected,
+            Status::Duplicate => Settled::Duplicate,
+            Status::Filtered => Settled::Filtered(reason.into()),
+            Status::Failed => Settled::Failed(reason.into()),
+            Status::Cancelled => Settled::Cancelled,
+        }
+    }
+}
+
+/// How a candidate ended, in one word: what a record keeps, a tile shows
+/// (`data-state`) and the counts count. Written and read as the lowercase word.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Collected,
+    Duplicate,
+    Filtered,
+    Failed,
+    /// Also what a record without a word is read as: tried again on Resume.
+    #[default]
+    Cancelled,
+}
+
+impl Status {
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Collected => "collected",
+            Status::Duplicate => "duplicate",
+            Status::Filtered => "filtered",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether a collection keeps it on Resume (the others are tried again).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Status::Collected | Status::Duplicate | Status::Filtered
+        )
+    }
+}
+
 /// Where a candidate is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ItemState {
@@ -73,6 +139,18 @@ impl Counts {
             failed: self.failed + other.failed,
             cancelled: self.cancelled + other.cancelled,
         }
+    }
+
+    /// Counts one more candidate ended as `status`.
+    pub fn add(&mut self, status: Status) {
+        self.seen += 1;
+        *match status {
+            Status::Collected => &mut self.collected,
+            Status::Duplicate => &mut self.duplicate,
+            Status::Filtered => &mut self.filtered,
+            Status::Failed => &mut self.failed,
+            Status::Cancelled => &mut self.cancelled,
+        } += 1;
     }
 
     /// The counter for one state.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::candidate::Candidate;
 use crate::core::decode::DecodePath;
+use crate::core::ledger::Settled;
 
 /// What the page asks of a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -188,31 +189,26 @@ pub enum FromWorker {
     },
 }
 
+/// How one candidate ended in a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ItemReport {
     pub collection: u32,
     pub id: u32,
     pub attempts: u32,
-    pub outcome: Outcome,
+    /// Collected, Filtered, Failed or Cancelled (a worker cannot know a
+    /// duplicate: the page tells by the hash).
+    pub state: Settled,
+    /// What a collected image turned out to be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected: Option<Collected>,
     /// The decode paths that could not make the thumbnail before the one
     /// that did (or before the item failed), and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stand_ins: Vec<(DecodePath, String)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Outcome {
-    Collected(Collected),
-    /// Refused by a filter the user set; the sentence says which.
-    Filtered(String),
-    /// Could not be collected; the sentence says why.
-    Failed(String),
-    /// Cancel arrived before it settled.
-    Cancelled,
-}
-
 /// What a collected image turned out to be.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Collected {
     pub width: u32,
     pub height: u32,
@@ -279,7 +275,8 @@ mod tests {
             collection: 1,
             id: 3,
             attempts: 2,
-            outcome: Outcome::Failed("the server answered 404 Not Found".into()),
+            state: Settled::Failed("the server answered 404 Not Found".into()),
+            collected: None,
             stand_ins: vec![(DecodePath::ImageDecoder, "it is missing".into())],
         });
         assert_eq!(decode::<FromWorker>(&encode(&back)).unwrap(), back);

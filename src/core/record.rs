@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::core::candidate::Candidate;
-use crate::core::ledger::Settled;
+use crate::core::ledger::{Counts, Settled, Status};
 use crate::core::protocol::Collected;
 use crate::core::settings::Settings;
 use crate::core::source::SourceChoice;
@@ -20,8 +20,7 @@ pub struct ItemRecord {
     pub collection: u32,
     pub id: u32,
     pub candidate: Candidate,
-    /// "collected", "duplicate", "filtered", "failed" or "cancelled".
-    pub status: String,
+    pub status: Status,
     /// Why it failed or was filtered out; empty otherwise.
     pub reason: String,
     /// Set when collected: what the image turned out to be.
@@ -36,30 +35,43 @@ impl ItemRecord {
         state: &Settled,
         collected: Option<Collected>,
     ) -> ItemRecord {
-        let (status, reason) = status_of(state);
         ItemRecord {
             collection,
             id,
             candidate,
-            status: status.into(),
-            reason,
+            status: state.status(),
+            reason: state.reason().to_string(),
             collected,
         }
     }
 
     pub fn is_collected(&self) -> bool {
-        self.status == "collected" && self.collected.is_some()
+        self.status == Status::Collected && self.collected.is_some()
     }
 }
 
-/// The status word and the reason of a settled state.
-pub fn status_of(state: &Settled) -> (&'static str, String) {
-    match state {
-        Settled::Collected => ("collected", String::new()),
-        Settled::Duplicate => ("duplicate", String::new()),
-        Settled::Filtered(why) => ("filtered", why.clone()),
-        Settled::Failed(why) => ("failed", why.clone()),
-        Settled::Cancelled => ("cancelled", String::new()),
+impl Counts {
+    /// The counts of a stored collection, and each record's status as it is
+    /// shown. A worker keeps a collected record before the page can call it
+    /// a duplicate, so a reload in between leaves two collected records of
+    /// one image: the second is a duplicate.
+    pub fn from_records(records: &[ItemRecord]) -> (Counts, Vec<Status>) {
+        let mut counts = Counts::default();
+        let mut hashes = std::collections::HashSet::new();
+        let statuses = records
+            .iter()
+            .map(|r| {
+                let status = match &r.collected {
+                    Some(c) if r.status == Status::Collected && !hashes.insert(&c.sha256) => {
+                        Status::Duplicate
+                    }
+                    _ => r.status,
+                };
+                counts.add(status);
+                status
+            })
+            .collect();
+        (counts, statuses)
     }
 }
 
@@ -78,16 +90,27 @@ pub struct CollectionRecord {
     pub choice: Option<SourceChoice>,
     /// The settings it ran with (its Max among them).
     pub settings: Option<Settings>,
-    /// "collecting" until it ends, then "done", "cancelled" or "stopped".
-    /// One still "collecting" when it is read back was interrupted (a
-    /// reload, a closed tab) and can be resumed.
-    pub state: String,
+    pub state: RunState,
+}
+
+/// Whether a collection ran to its end: `Collecting` until it ends. One
+/// still `Collecting` when it is read back was interrupted (a reload, a
+/// closed tab) and can be resumed. Written and read as the lowercase word.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    Collecting,
+    /// Also what a record from before this word is read as.
+    #[default]
+    Done,
+    Cancelled,
+    Stopped,
 }
 
 impl CollectionRecord {
     /// Whether it was interrupted before its end and can be resumed.
     pub fn can_resume(&self) -> bool {
-        self.state == "collecting" && self.choice.is_some()
+        self.state == RunState::Collecting && self.choice.is_some()
     }
 }
 
@@ -109,9 +132,10 @@ impl ResumePoint {
         let mut point = ResumePoint::default();
         for r in records {
             point.next_id = point.next_id.max(r.id.saturating_add(1));
-            match r.status.as_str() {
-                "collected" | "duplicate" | "filtered" => point.kept.push(r.clone()),
-                _ => point.retry.push(r.id),
+            if r.status.is_final() {
+                point.kept.push(r.clone());
+            } else {
+                point.retry.push(r.id);
             }
         }
         point
@@ -150,18 +174,18 @@ mod tests {
 
     #[test]
     fn a_resume_keeps_what_was_settled_for_good_and_retries_the_rest() {
-        let record = |id, status: &str| ItemRecord {
+        let record = |id, status| ItemRecord {
             collection: 1,
             id,
-            status: status.into(),
+            status,
             ..ItemRecord::default()
         };
         let records = [
-            record(0, "collected"),
-            record(1, "failed"),
-            record(2, "duplicate"),
-            record(5, "cancelled"),
-            record(3, "filtered"),
+            record(0, Status::Collected),
+            record(1, Status::Failed),
+            record(2, Status::Duplicate),
+            record(5, Status::Cancelled),
+            record(3, Status::Filtered),
         ];
         let point = ResumePoint::of(&records);
         let kept: Vec<u32> = point.kept.iter().map(|r| r.id).collect();
@@ -174,7 +198,7 @@ mod tests {
     #[test]
     fn an_interrupted_collection_can_be_resumed_and_old_json_still_loads() {
         let mut c = CollectionRecord {
-            state: "collecting".into(),
+            state: RunState::Collecting,
             choice: Some(SourceChoice::UrlListAt {
                 url: "http://127.0.0.1/list.txt".into(),
             }),
@@ -183,12 +207,66 @@ mod tests {
         assert!(c.can_resume());
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<CollectionRecord>(&json).unwrap(), c);
-        c.state = "done".into();
+        c.state = RunState::Done;
+        assert!(
+            json.contains(r#""state":"collecting""#),
+            "stored as the word"
+        );
         assert!(!c.can_resume());
         let old: CollectionRecord = serde_json::from_str(r#"{"id":4,"name":"lakes"}"#).unwrap();
         assert!(
             !old.can_resume(),
             "a record from before resume existed is not resumable"
+        );
+    }
+
+    #[test]
+    fn stored_counts_call_a_second_record_of_one_hash_a_duplicate() {
+        let collected = |id, sha: &str| ItemRecord {
+            id,
+            status: Status::Collected,
+            collected: Some(Collected {
+                sha256: sha.into(),
+                ..Collected::default()
+            }),
+            ..ItemRecord::default()
+        };
+        let failed = ItemRecord {
+            id: 3,
+            status: Status::Failed,
+            ..ItemRecord::default()
+        };
+        let records = [
+            collected(0, "a"),
+            collected(1, "b"),
+            collected(2, "a"),
+            failed,
+        ];
+        let (counts, statuses) = Counts::from_records(&records);
+        assert_eq!(
+            statuses,
+            vec![
+                Status::Collected,
+                Status::Collected,
+                Status::Duplicate,
+                Status::Failed
+            ]
+        );
+        assert_eq!(
+            (
+                counts.seen,
+                counts.collected,
+                counts.duplicate,
+                counts.failed
+            ),
+            (4, 2, 1, 1)
+        );
+        // The words as stored by earlier versions read back as they are.
+        let r: ItemRecord =
+            serde_json::from_str(r#"{"id":1,"status":"filtered","reason":"too small"}"#).unwrap();
+        assert_eq!(
+            (r.status, r.reason.as_str()),
+            (Status::Filtered, "too small")
         );
     }
 

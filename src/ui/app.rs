@@ -14,17 +14,17 @@ use leptos::prelude::*;
 use crate::core::candidate::Candidate;
 use crate::core::collection::{Change, Phase};
 use crate::core::deep_link::{self, DeepLink};
-use crate::core::ledger::{Counts, Settled};
+use crate::core::ledger::{Counts, Status};
 use crate::core::pressure::PressureLevel;
 use crate::core::protocol::{tile_key, FromWorker};
-use crate::core::record::{CollectionRecord, ResumePoint};
+use crate::core::record::{CollectionRecord, ResumePoint, RunState};
 use crate::core::settings::Settings;
 use crate::core::source::{endpoints, SourceChoice};
 use crate::ui::batch::FrameBatch;
 use crate::ui::collection_bar::CollectionBar;
 use crate::ui::collections::Collections;
 use crate::ui::detail::Detail;
-use crate::ui::gallery::{About, Gallery, GalleryItem, ItemKind};
+use crate::ui::gallery::{About, Gallery, GalleryItem};
 use crate::ui::perf_panel::{self, PerfPanel};
 use crate::ui::search_form::{FormState, SearchForm};
 use crate::ui::settings_dialog::{load_settings, SettingsDialog};
@@ -232,7 +232,7 @@ pub fn App() -> impl IntoView {
                     created_unix_ms: js_sys::Date::now(),
                     choice: Some(choice.clone()),
                     settings: Some(s.clone()),
-                    state: "collecting".into(),
+                    state: RunState::Collecting,
                 };
                 let refresh = refresh.clone();
                 wasm_bindgen_futures::spawn_local(async move {
@@ -413,7 +413,7 @@ pub fn App() -> impl IntoView {
                 name: name.trim_end_matches(".zip").to_string(),
                 provider: "import".into(),
                 created_unix_ms: js_sys::Date::now(),
-                state: "done".into(),
+                state: RunState::Done,
                 ..CollectionRecord::default()
             };
             thumbs::clear();
@@ -688,28 +688,12 @@ async fn restore(view: View, db: &IdbDatabase, collection: &CollectionRecord) {
     let Ok(items) = store::load_items(db, collection.id).await else {
         return;
     };
-    let mut counts = Counts::default();
+    let (counts, statuses) = Counts::from_records(&items);
     let mut tiles = Vec::new();
-    let mut hashes = std::collections::HashSet::new();
-    for r in &items {
-        counts.seen += 1;
-        // A worker keeps a collected record before the page can call it a
-        // duplicate; a reload in between leaves two records of one image.
-        let status = match &r.collected {
-            Some(c) if r.status == "collected" && !hashes.insert(c.sha256.clone()) => "duplicate",
-            _ => r.status.as_str(),
-        };
-        match status {
-            "collected" => counts.collected += 1,
-            "duplicate" => counts.duplicate += 1,
-            "filtered" => counts.filtered += 1,
-            "failed" => counts.failed += 1,
-            _ => counts.cancelled += 1,
-        }
+    for (r, status) in items.iter().zip(statuses) {
         let kind = match status {
-            "collected" if r.collected.as_ref().is_some_and(|c| c.stored) => ItemKind::Collected,
-            "failed" => ItemKind::Failed,
-            "filtered" => ItemKind::Filtered,
+            Status::Collected if r.collected.as_ref().is_some_and(|c| c.stored) => status,
+            Status::Failed | Status::Filtered => status,
             _ => continue,
         };
         tiles.push(GalleryItem {
@@ -810,12 +794,11 @@ fn apply(
                 state,
                 collected,
             } => {
-                let (kind, reason) = match state {
-                    Settled::Collected => (ItemKind::Collected, String::new()),
-                    Settled::Failed(s) => (ItemKind::Failed, s),
-                    Settled::Filtered(s) => (ItemKind::Filtered, s),
-                    Settled::Duplicate | Settled::Cancelled => continue,
-                };
+                let kind = state.status();
+                if !matches!(kind, Status::Collected | Status::Failed | Status::Filtered) {
+                    continue;
+                }
+                let reason = state.reason().to_string();
                 let key = tile_key(collection, id);
                 let candidate = found.get(&id).map(|c| (**c).clone()).unwrap_or_default();
                 let sha256 = collected

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::core::collection::Phase;
-use crate::core::record::CollectionRecord;
+use crate::core::record::{CollectionRecord, RunState};
 use crate::web::store;
 
 #[component]
@@ -35,12 +35,11 @@ pub fn Collections(
                 _ => {}
             }
         }
-        match c.state.as_str() {
-            "collecting" => "interrupted",
-            "done" => "done",
-            "cancelled" => "cancelled",
-            "stopped" => "stopped",
-            _ => "",
+        match c.state {
+            RunState::Collecting => "interrupted",
+            RunState::Done => "done",
+            RunState::Cancelled => "cancelled",
+            RunState::Stopped => "stopped",
         }
     };
     let rows = move || {

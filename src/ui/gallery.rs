@@ -11,6 +11,8 @@ use std::sync::Arc;
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use crate::core::ledger::Status;
+
 use crate::core::candidate::Candidate;
 use crate::core::priority::Priority;
 use crate::core::protocol::Collected;
@@ -23,29 +25,13 @@ const GAP: f64 = 8.0;
 /// Rows rendered above and below the viewport.
 const OVERSCAN: usize = 1;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ItemKind {
-    Collected,
-    Failed,
-    Filtered,
-}
-
-impl ItemKind {
-    fn name(self) -> &'static str {
-        match self {
-            ItemKind::Collected => "collected",
-            ItemKind::Failed => "failed",
-            ItemKind::Filtered => "filtered",
-        }
-    }
-}
-
 /// One tile of the gallery. Provider text (the title) is shown as text only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GalleryItem {
     /// The tile's key (collection and candidate id, see `protocol::tile_key`).
     pub key: u64,
-    pub kind: ItemKind,
+    /// Collected, Failed or Filtered (the others have no tile).
+    pub kind: Status,
     pub title: String,
     pub reason: String,
     /// The stored original's hash, to make the thumbnail again.
@@ -228,7 +214,7 @@ fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
         .and_then(|a| a.collected.decoded_by)
         .map(|p| p.name());
     let body = match kind {
-        ItemKind::Collected => {
+        Status::Collected => {
             let open = item.clone();
             view! {
                 <button type="button" class="open" data-testid="open-detail"
@@ -244,8 +230,8 @@ fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
         .into_any(),
     };
     view! {
-        <div class=format!("thumb {}", kind.name()) role="listitem" data-testid="thumb"
-            data-state=kind.name() data-key=key.to_string() data-decoder=decoder
+        <div class=format!("thumb {}", kind.word()) role="listitem" data-testid="thumb"
+            data-state=kind.word() data-key=key.to_string() data-decoder=decoder
             data-drawn=move || drawn.get().to_string() title=label>
             {body}
         </div>

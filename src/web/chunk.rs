@@ -22,7 +22,7 @@ use crate::core::image_check::{
 };
 use crate::core::ledger::Settled;
 use crate::core::profile::Stage;
-use crate::core::protocol::{Checks, Chunk, Collected, FromWorker, ItemReport, JobItem, Outcome};
+use crate::core::protocol::{Checks, Chunk, Collected, FromWorker, ItemReport, JobItem};
 use crate::core::record::ItemRecord;
 use crate::core::retry::{Decision, RetryPolicy};
 use crate::web::decode::{self, NotMade};
@@ -71,7 +71,7 @@ async fn run_item(
     let collection = chunk.collection;
     let item = item.clone();
     let (tail, handle) = async move {
-        if let Outcome::Collected(c) = &ended.outcome {
+        if let Some(c) = &ended.collected {
             let started = now_ms();
             keep_record(collection, &item, c).await;
             timed(Stage::StoreRecord, started);
@@ -82,7 +82,8 @@ async fn run_item(
                 collection,
                 id: item.id,
                 attempts: ended.attempts,
-                outcome: ended.outcome,
+                state: ended.state,
+                collected: ended.collected,
                 stand_ins: ended.stand_ins,
             }),
             ended.thumbnail,
@@ -187,7 +188,9 @@ fn release(host: &str) {
 
 /// How one item ended in the worker.
 struct Ended {
-    outcome: Outcome,
+    /// Collected (with `collected`), Filtered, Failed or Cancelled.
+    state: Settled,
+    collected: Option<Collected>,
     attempts: u32,
     /// A collected image's thumbnail.
     thumbnail: Option<web_sys::ImageBitmap>,
@@ -195,9 +198,10 @@ struct Ended {
 }
 
 impl Ended {
-    fn new(outcome: Outcome, attempts: u32) -> Self {
+    fn new(state: Settled, attempts: u32) -> Self {
         Ended {
-            outcome,
+            state,
+            collected: None,
             attempts,
             thumbnail: None,
             stand_ins: Vec::new(),
@@ -222,14 +226,14 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> Ended {
     loop {
         let waiting = now_ms();
         if !acquire(&host, per_host, chunk.collection).await {
-            return Ended::new(Outcome::Cancelled, attempts);
+            return Ended::new(Settled::Cancelled, attempts);
         }
         let downloading = timed(Stage::Wait, waiting);
         attempts += 1;
         let Ok(controller) = AbortController::new() else {
             release(&host);
             let reason = "the browser could not start a download".into();
-            return Ended::new(Outcome::Failed(reason), attempts);
+            return Ended::new(Settled::Failed(reason), attempts);
         };
         with_state(|s| {
             s.in_flight
@@ -259,7 +263,7 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> Ended {
                 }
                 return finish(original, chunk, attempts).await;
             }
-            Err(AttemptError::Cancelled) => return Ended::new(Outcome::Cancelled, attempts),
+            Err(AttemptError::Cancelled) => return Ended::new(Settled::Cancelled, attempts),
             Err(AttemptError::Refused(r)) => return Ended::new(refusal(r), attempts),
             Err(AttemptError::Failure(f)) => f,
         };
@@ -273,7 +277,7 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> Ended {
             continue;
         }
         match policy.decide(&failure, attempts - 1, crate::web::jitter()) {
-            Decision::GiveUp(reason) => return Ended::new(Outcome::Failed(reason), attempts),
+            Decision::GiveUp(reason) => return Ended::new(Settled::Failed(reason), attempts),
             Decision::RetryIn {
                 ms,
                 pause_host: pause,
@@ -294,10 +298,10 @@ async fn collect_one(chunk: &Chunk, item: &JobItem) -> Ended {
     }
 }
 
-fn refusal(r: Refusal) -> Outcome {
+fn refusal(r: Refusal) -> Settled {
     match r {
-        Refusal::Failed(s) => Outcome::Failed(s),
-        Refusal::Filtered(s) => Outcome::Filtered(s),
+        Refusal::Failed(s) => Settled::Failed(s),
+        Refusal::Filtered(s) => Settled::Filtered(s),
     }
 }
 
@@ -349,19 +353,19 @@ async fn finish(original: Uint8Array, chunk: &Chunk, attempts: u32) -> Ended {
     let hashing = timed(Stage::Decode, decoding);
     let made = match made {
         Ok(made) => made,
-        Err(NotMade::Cancelled) => return Ended::new(Outcome::Cancelled, attempts),
+        Err(NotMade::Cancelled) => return Ended::new(Settled::Cancelled, attempts),
         Err(NotMade::Failed(reason, tried)) => {
             with_state(|s| s.profile.could_not(&tried));
             return Ended {
                 stand_ins: tried,
-                ..Ended::new(Outcome::Failed(reason), attempts)
+                ..Ended::new(Settled::Failed(reason), attempts)
             };
         }
     };
     with_state(|s| s.profile.decoded(made.path, &made.fallbacks));
     let sha256 = match digest.hex().await {
         Ok(h) => h,
-        Err(reason) => return Ended::new(Outcome::Failed(reason), attempts),
+        Err(reason) => return Ended::new(Settled::Failed(reason), attempts),
     };
     let storing = timed(Stage::Hash, hashing);
     // The original is kept before the image counts as collected.
@@ -381,7 +385,7 @@ async fn finish(original: Uint8Array, chunk: &Chunk, attempts: u32) -> Ended {
                 },
                 None,
             );
-            return Ended::new(Outcome::Failed(reason), attempts);
+            return Ended::new(Settled::Failed(reason), attempts);
         }
         Err(e) => {
             web_sys::console::warn_1(&e.to_string().into());
@@ -400,7 +404,8 @@ async fn finish(original: Uint8Array, chunk: &Chunk, attempts: u32) -> Ended {
         decoded_by: Some(made.path),
     };
     Ended {
-        outcome: Outcome::Collected(collected),
+        state: Settled::Collected,
+        collected: Some(collected),
         attempts,
         thumbnail: Some(made.bitmap),
         stand_ins: made.fallbacks,

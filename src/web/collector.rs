@@ -18,8 +18,9 @@ use web_sys::{AbortController, ImageBitmap};
 
 use crate::core::collection::{persist_notice, Change, Collection, Command, Input, Phase};
 use crate::core::hosts::pool_size;
+use crate::core::ledger::Settled;
 use crate::core::pressure::PressureLevel;
-use crate::core::protocol::{FromWorker, Outcome};
+use crate::core::protocol::FromWorker;
 use crate::core::record::ResumePoint;
 use crate::core::settings::Settings;
 use crate::core::source::{self, SourceChoice};
@@ -172,9 +173,7 @@ impl Driver {
                 Input::Worker {
                     msg: FromWorker::Item(r),
                     ..
-                } if r.collection == self.collection.id()
-                    && matches!(r.outcome, Outcome::Collected(_)) =>
-                {
+                } if r.collection == self.collection.id() && r.state == Settled::Collected => {
                     Some(r.id)
                 }
                 _ => None,
@@ -239,7 +238,7 @@ impl Driver {
                     let id = self.collection.id();
                     wasm_bindgen_futures::spawn_local(async move {
                         records.flush().await;
-                        records.collection_ended(id, phase.word()).await;
+                        records.collection_ended(id, phase.run_state()).await;
                         report(Report::Saved);
                     });
                 }

@@ -17,7 +17,7 @@ use web_sys::{
     IdbTransactionMode, Response, ResponseInit,
 };
 
-use crate::core::record::{original_key, CollectionRecord, ItemRecord};
+use crate::core::record::{original_key, CollectionRecord, ItemRecord, RunState};
 
 const ORIGINALS: &str = "collector-originals-v1";
 const DB_NAME: &str = "collector";
@@ -330,12 +330,12 @@ pub async fn put_collection(db: &IdbDatabase, c: &CollectionRecord) -> Result<()
 pub async fn set_collection_state(
     db: &IdbDatabase,
     id: u32,
-    state: &str,
+    state: RunState,
 ) -> Result<(), StoreError> {
     let Some(mut c) = load_collections(db).await?.into_iter().find(|c| c.id == id) else {
         return Ok(()); // cleared meanwhile
     };
-    c.state = state.to_string();
+    c.state = state;
     put_collection(db, &c).await
 }
 
@@ -446,7 +446,7 @@ impl RecordWriter {
     }
 
     /// Records that collection `id` ended, and how.
-    pub async fn collection_ended(&self, id: u32, state: &str) {
+    pub async fn collection_ended(&self, id: u32, state: RunState) {
         let db = self.inner.borrow().db.clone();
         if let Some(db) = db {
             if let Err(e) = set_collection_state(&db, id, state).await {

@@ -9,7 +9,7 @@ use crate::core::decode::DecodePath;
 use crate::core::ledger::{Counts, Settled};
 use crate::core::pressure::PressureLevel;
 use crate::core::protocol::{Checks, Collected, FromWorker, ToWorker};
-use crate::core::record::ItemRecord;
+use crate::core::record::{ItemRecord, RunState};
 use crate::core::settings::Settings;
 use crate::core::source::SourceRequest;
 
@@ -26,13 +26,13 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// The word a collection's record keeps for it.
-    pub fn word(&self) -> &'static str {
+    /// What the collection's record keeps of it.
+    pub fn run_state(&self) -> RunState {
         match self {
-            Phase::Collecting | Phase::Paused => "collecting",
-            Phase::Done => "done",
-            Phase::Cancelled => "cancelled",
-            Phase::Stopped(_) => "stopped",
+            Phase::Collecting | Phase::Paused => RunState::Collecting,
+            Phase::Done => RunState::Done,
+            Phase::Cancelled => RunState::Cancelled,
+            Phase::Stopped(_) => RunState::Stopped,
         }
     }
 }

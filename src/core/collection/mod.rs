@@ -411,12 +411,7 @@ impl Collection {
     fn resume_from(&mut self, point: ResumePoint) {
         self.ledger = Ledger::starting_at(point.next_id);
         for r in &point.kept {
-            self.earlier.seen += 1;
-            match r.status.as_str() {
-                "collected" => self.earlier.collected += 1,
-                "duplicate" => self.earlier.duplicate += 1,
-                _ => self.earlier.filtered += 1,
-            }
+            self.earlier.add(r.status);
             if let Ok(url) = normalize(&r.candidate.url) {
                 self.urls_seen.insert(url.clone());
                 self.resumed.insert(url);

@@ -3,7 +3,8 @@
 //! 429s, pressure, pauses, Cancel) and checks what must always hold.
 
 use super::*;
-use crate::core::protocol::{Chunk, FromWorker, ItemReport, Outcome};
+use crate::core::ledger::Status;
+use crate::core::protocol::{Chunk, FromWorker, ItemReport};
 use crate::core::source::{SourceError, SourceRequest};
 use proptest::prelude::*;
 
@@ -69,18 +70,21 @@ fn settings(max: u32, chunk: u32) -> Settings {
     }
 }
 
-fn collected(sha: &str) -> Outcome {
-    Outcome::Collected(Collected {
-        width: 100,
-        height: 80,
-        format: "jpeg".into(),
-        bytes: 1000,
-        sha256: sha.into(),
-        thumb_width: 100,
-        thumb_height: 80,
-        stored: true,
-        decoded_by: Some(DecodePath::ImageDecoder),
-    })
+fn collected(sha: &str) -> (Settled, Option<Collected>) {
+    (
+        Settled::Collected,
+        Some(Collected {
+            width: 100,
+            height: 80,
+            format: "jpeg".into(),
+            bytes: 1000,
+            sha256: sha.into(),
+            thumb_width: 100,
+            thumb_height: 80,
+            stored: true,
+            decoded_by: Some(DecodePath::ImageDecoder),
+        }),
+    )
 }
 
 fn chunks(cmds: &[Command]) -> Vec<(usize, Chunk)> {
@@ -95,14 +99,15 @@ fn chunks(cmds: &[Command]) -> Vec<(usize, Chunk)> {
         .collect()
 }
 
-fn item(collection: u32, id: u32, outcome: Outcome) -> Input {
+fn item(collection: u32, id: u32, (state, collected): (Settled, Option<Collected>)) -> Input {
     Input::Worker {
         worker: 0,
         msg: FromWorker::Item(ItemReport {
             collection,
             id,
             attempts: 1,
-            outcome,
+            state,
+            collected,
             stand_ins: Vec::new(),
         }),
     }
@@ -200,7 +205,7 @@ fn a_second_answer_of_the_same_bytes_is_a_duplicate() {
     // A duplicate's record is kept by the page (its worker kept it as collected).
     assert!(out
         .iter()
-        .any(|x| matches!(x, Command::Keep(r) if r.id == ids[1] && r.status == "duplicate")));
+        .any(|x| matches!(x, Command::Keep(r) if r.id == ids[1] && r.status == Status::Duplicate)));
 }
 
 #[test]
@@ -504,17 +509,18 @@ impl World {
                 let Some(item_id) = (!items.is_empty()).then(|| items.remove(0)) else {
                     return Ok(());
                 };
-                let outcome = match kind {
+                let (state, collected) = match kind {
                     0 => collected(&format!("sha{item_id}")),
                     1 => collected("the same bytes"),
-                    2 => Outcome::Failed("the server answered 500".into()),
-                    _ => Outcome::Filtered("too small".into()),
+                    2 => (Settled::Failed("the server answered 500".into()), None),
+                    _ => (Settled::Filtered("too small".into()), None),
                 };
                 let msg = FromWorker::Item(ItemReport {
                     collection: id,
                     id: item_id,
                     attempts: 1,
-                    outcome,
+                    state,
+                    collected,
                     stand_ins: Vec::new(),
                 });
                 self.last = Some(Input::Worker {

@@ -5,7 +5,7 @@
 use crate::core::decode::DecodePath;
 use crate::core::hosts::{host_of, share};
 use crate::core::ledger::{ItemState, Settled};
-use crate::core::protocol::{Chunk, FetchRules, FromWorker, JobItem, Outcome, ToWorker};
+use crate::core::protocol::{Chunk, FetchRules, FromWorker, JobItem, ToWorker};
 use crate::core::retry::RetryPolicy;
 use crate::core::urls::normalize;
 
@@ -73,8 +73,8 @@ impl Collection {
         match msg {
             FromWorker::Item(r) if r.collection == self.id => {
                 self.tell_stand_ins(&r.stand_ins);
-                let (state, collected) = match r.outcome {
-                    Outcome::Collected(c) => {
+                let (state, collected) = match (r.state, r.collected) {
+                    (Settled::Collected, Some(c)) => {
                         if let Some(path) = c.decoded_by {
                             *self.decoded_by.entry(path).or_default() += 1;
                         }
@@ -84,9 +84,13 @@ impl Collection {
                             (Settled::Duplicate, None)
                         }
                     }
-                    Outcome::Filtered(s) => (Settled::Filtered(s), None),
-                    Outcome::Failed(s) => (Settled::Failed(s), None),
-                    Outcome::Cancelled => (Settled::Cancelled, None),
+                    (Settled::Collected, None) => (
+                        Settled::Failed(
+                            "the worker said it was collected but not what it was".into(),
+                        ),
+                        None,
+                    ),
+                    (state, _) => (state, None),
                 };
                 self.settle(r.id, state, collected);
                 self.counts();
