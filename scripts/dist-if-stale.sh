@@ -4,7 +4,7 @@
 # writes). Used by the PWA tests (scripts/test.sh) and by make bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stale=$(find Cargo.toml Cargo.lock Trunk.toml index.html src style pwa scripts/sw-precache.mjs scripts/csp.mjs \
+stale=$(find Cargo.toml Cargo.lock Trunk.toml index.html src style pwa scripts/sw-precache.mjs scripts/csp.mjs scripts/quiet-console.mjs \
   -newer dist-release/sw.js -print -quit 2>/dev/null || true)
 if [ ! -f dist-release/sw.js ] || [ -n "$stale" ]; then
   echo "== release build (make dist → dist-release/)"

@@ -23,8 +23,9 @@ const BIG_SOURCE: &str = env!("TEST_BIG_SOURCE_URL");
 /// A pool running the Trunk-built worker from the app server. The test page
 /// lives on another origin, so the worker starts from a blob that loads it.
 fn pool() -> (WorkerPool, UnboundedReceiver<PoolEvent>) {
-    let loader =
-        format!(r#"importScripts("{APP}/worker.js"); wasm_bindgen("{APP}/worker_bg.wasm");"#);
+    let loader = format!(
+        r#"importScripts("{APP}/worker.js"); wasm_bindgen({{ module_or_path: "{APP}/worker_bg.wasm" }});"#
+    );
     let parts = js_sys::Array::of1(&loader.into());
     let blob = web_sys::Blob::new_with_str_sequence(&parts).unwrap();
     let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
@@ -248,7 +249,7 @@ async fn a_collected_original_is_kept_and_its_thumbnail_made_again_from_storage(
         panic!("not collected: {:?}", report.state)
     };
     assert!(c.stored, "the original was kept in browser storage");
-    let stored = collector::web::store::get_original(&c.sha256)
+    let stored = collector::web::originals::get_original(&c.sha256)
         .await
         .unwrap()
         .expect("the page can read it back");

@@ -21,6 +21,7 @@ pub mod priority;
 pub mod profile;
 pub mod protocol;
 pub mod record;
+pub mod recorder;
 pub mod retry;
 pub mod settings;
 pub mod source;

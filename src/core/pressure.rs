@@ -202,6 +202,17 @@ impl PressureMachine {
     }
 }
 
+/// The thumbnail cache's budget at a pressure level: all of `budget_bytes`
+/// while memory is normal, half at the warning line, a quarter past the
+/// critical line.
+pub fn cache_budget(budget_bytes: u64, level: PressureLevel) -> u64 {
+    match level {
+        PressureLevel::Normal => budget_bytes,
+        PressureLevel::Warning => budget_bytes / 2,
+        PressureLevel::Critical => budget_bytes / 4,
+    }
+}
+
 /// One sample of the page's memory, as the sampler reads it (all in bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemoryReading {
@@ -248,6 +259,13 @@ impl MemoryReading {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cache_budget_halves_at_warning_and_quarters_at_critical() {
+        assert_eq!(cache_budget(128, PressureLevel::Normal), 128);
+        assert_eq!(cache_budget(128, PressureLevel::Warning), 64);
+        assert_eq!(cache_budget(128, PressureLevel::Critical), 32);
+    }
 
     const MB: u64 = MIB;
 

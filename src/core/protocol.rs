@@ -232,6 +232,11 @@ pub fn tile_key(collection: u32, id: u32) -> u64 {
     (collection as u64) << 32 | id as u64
 }
 
+/// The collection and candidate id of a tile's key.
+pub fn tile_parts(key: u64) -> (u32, u32) {
+    ((key >> 32) as u32 & (u32::MAX >> 1), key as u32)
+}
+
 /// The key of tile `key`'s full-size image (the detail view's), made and
 /// cached like a thumbnail but never mistaken for one.
 pub fn full_key(key: u64) -> u64 {
@@ -294,6 +299,8 @@ mod tests {
         assert_ne!(full_key(tile_key(1, 2)), tile_key(1, 2));
         assert_eq!(full_key(full_key(key)), full_key(key));
         assert_ne!(full_key(tile_key(1, 2)), full_key(tile_key(1, 3)));
+        assert_eq!(tile_parts(tile_key(7, 9)), (7, 9));
+        assert_eq!(tile_parts(full_key(tile_key(7, 9))), (7, 9));
     }
 
     #[test]

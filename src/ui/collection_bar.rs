@@ -6,23 +6,15 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::web::jobs;
+use crate::ui::state::AppState;
 
 #[component]
-pub fn CollectionBar(
-    /// A collection is shown (there is something to export).
-    has_collection: Signal<bool>,
-    on_export_zip: Callback<()>,
-    on_export_urls: Callback<()>,
-    on_import: Callback<web_sys::File>,
-) -> impl IntoView {
-    let progress = jobs::progress();
-    let busy = {
-        let progress = progress.clone();
-        move || progress.with(Option::is_some)
-    };
-    let busy2 = busy.clone();
-    let busy3 = busy.clone();
+pub fn CollectionBar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let progress = state.job;
+    // A collection is shown: there is something to export.
+    let has_collection = move || state.counts.with(|c| c.seen > 0);
+    let busy = move || progress.with(Option::is_some);
     let on_file = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -31,19 +23,19 @@ pub fn CollectionBar(
             return;
         };
         if let Some(file) = input.files().and_then(|f| f.get(0)) {
-            on_import.run(file);
+            state.import(file);
         }
         input.set_value("");
     };
     view! {
         <div class="collection-bar" role="group" aria-label="This collection">
-            <button type="button" data-testid="export-zip" disabled=move || !has_collection.get() || busy()
+            <button type="button" data-testid="export-zip" disabled=move || !has_collection() || busy()
                 title="A ZIP with the images, manifest.jsonl and manifest.csv (img2dataset's columns) and ATTRIBUTION.md"
-                on:click=move |_| on_export_zip.run(())>"Export ZIP"</button>
-            <button type="button" data-testid="export-urls" disabled=move || !has_collection.get() || busy2()
+                on:click=move |_| state.export(true)>"Export ZIP"</button>
+            <button type="button" data-testid="export-urls" disabled=move || !has_collection() || busy()
                 title="url,caption CSV, for img2dataset"
-                on:click=move |_| on_export_urls.run(())>"Export URLs"</button>
-            <label class="import" class:disabled=busy3>
+                on:click=move |_| state.export(false)>"Export URLs"</button>
+            <label class="import" class:disabled=busy>
                 <span>"Import ZIP"</span>
                 <input type="file" accept=".zip,application/zip" data-testid="import-zip" on:change=on_file />
             </label>
@@ -52,7 +44,7 @@ pub fn CollectionBar(
                     {p.label}
                     <progress max=p.total.max(1) value=p.done aria-label=p.label></progress>
                     <span data-testid="job-progress">{format!("{} of {}", p.done, p.total)}</span>
-                    <button type="button" data-testid="job-cancel" on:click=move |_| jobs::cancel()>"Cancel"</button>
+                    <button type="button" data-testid="job-cancel" on:click=move |_| state.session().jobs().cancel()>"Cancel"</button>
                 </span>
             })}
         </div>

@@ -6,24 +6,19 @@ use leptos::prelude::*;
 
 use crate::core::collection::Phase;
 use crate::core::record::{CollectionRecord, RunState};
-use crate::web::store;
+use crate::ui::state::AppState;
+use crate::web::probes;
 
 #[component]
-pub fn Collections(
-    list: RwSignal<Vec<CollectionRecord>>,
-    /// The shown collection's id (0: none), and its live phase.
-    active: RwSignal<u32>,
-    phase: RwSignal<Option<Phase>>,
-    on_open: Callback<u32>,
-    on_rename: Callback<(u32, String)>,
-    on_delete: Callback<u32>,
-) -> impl IntoView {
+pub fn Collections() -> impl IntoView {
+    let app = expect_context::<AppState>();
+    let (list, active, phase) = (app.collections, app.active, app.phase);
     let storage = RwSignal::new(None::<(u64, u64)>);
     // Read the estimate whenever the list changes (a collection came or went).
     Effect::new(move |_| {
         list.track();
         wasm_bindgen_futures::spawn_local(async move {
-            storage.set(store::storage_estimate().await);
+            storage.set(probes::storage_estimate().await);
         });
     });
     let renaming = RwSignal::new(None::<u32>);
@@ -60,7 +55,7 @@ pub fn Collections(
                                 <input data-testid="collection-name-input" value=name aria-label="New name"
                                     on:keydown=move |e: web_sys::KeyboardEvent| {
                                         if e.key() == "Enter" {
-                                            on_rename.run((id, event_target_value(&e)));
+                                            app.rename(id, event_target_value(&e));
                                             renaming.set(None);
                                         } else if e.key() == "Escape" {
                                             renaming.set(None);
@@ -68,7 +63,7 @@ pub fn Collections(
                                     }
                                     on:blur=move |e| {
                                         if renaming.get_untracked() == Some(id) {
-                                            on_rename.run((id, event_target_value(&e)));
+                                            app.rename(id, event_target_value(&e));
                                             renaming.set(None);
                                         }
                                     } />
@@ -78,12 +73,12 @@ pub fn Collections(
                         }}
                         <span class="meta">{format!("{when} · {} · {state}", c.provider)}</span>
                         <button type="button" data-testid="collection-open" disabled=shown
-                            on:click=move |_| on_open.run(id)>"Open"</button>
+                            on:click=move |_| app.open(id)>"Open"</button>
                         <button type="button" data-testid="collection-rename"
                             on:click=move |_| renaming.set(Some(id))>"Rename"</button>
                         <button type="button" data-testid="collection-delete"
                             title="Delete this collection and free its storage"
-                            on:click=move |_| on_delete.run(id)>"Delete"</button>
+                            on:click=move |_| app.delete(id)>"Delete"</button>
                     </li>
                 }
             })

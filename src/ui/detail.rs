@@ -1,6 +1,7 @@
 //! The detail view of one collected image: its thumbnail at once, then the
 //! full image when a worker has made it from the stored original
-//! (progressive), with the source's credits beside it.
+//! (progressive), with the source's credits beside it, read back from the
+//! image's stored record (the gallery keeps only a few words a tile).
 //!
 //! The full image is asked for at `High` priority (after visible thumbnails,
 //! before everything else) and cached in the same byte-bounded cache as the
@@ -10,10 +11,10 @@
 
 use leptos::prelude::*;
 
-use crate::core::protocol::full_key;
+use crate::core::protocol::{full_key, tile_parts};
+use crate::core::record::ItemRecord;
 use crate::core::urls::is_http_link;
-use crate::ui::gallery::{About, GalleryItem};
-use crate::ui::thumbs;
+use crate::ui::state::AppState;
 
 /// The full image's long side at most, in device pixels: a screen's worth.
 const FULL_MAX_PX: u32 = 2048;
@@ -30,19 +31,33 @@ fn full_px() -> u32 {
 }
 
 #[component]
-pub fn Detail(open: RwSignal<Option<GalleryItem>>) -> impl IntoView {
+pub fn Detail() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (open, thumbs) = (state.detail, state.thumbs());
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let dialog = NodeRef::<leptos::html::Div>::new();
     // "thumbnail" until the full image is drawn, then "full".
     let stage = RwSignal::new("none");
-    let epoch = thumbs::epoch();
-    // A new image: ask for its full size, and put focus in the dialog.
+    let epoch = thumbs.epoch();
+    // The shown image's stored record, for its credits.
+    let record = RwSignal::new(None::<ItemRecord>);
+    // A new image: ask for its full size and its record, and put focus in the dialog.
+    let asking = thumbs.clone();
     Effect::new(move |_| {
         stage.set("none");
+        record.set(None);
         let Some(item) = open.get() else { return };
         if let Some(sha) = &item.sha256 {
-            thumbs::request_full(item.key, sha, full_px());
+            asking.request_full(item.key, sha, full_px());
         }
+        let (collection, id) = tile_parts(item.key);
+        let session = state.session();
+        wasm_bindgen_futures::spawn_local(async move {
+            let found = session.item(collection, id).await.ok().flatten();
+            if open.with_untracked(|o| o.as_ref().map(|i| i.key)) == Some(item.key) {
+                record.set(found);
+            }
+        });
         request_animation_frame(move || {
             if let Some(d) = dialog.get_untracked() {
                 let _ = d.focus();
@@ -58,15 +73,16 @@ pub fn Detail(open: RwSignal<Option<GalleryItem>>) -> impl IntoView {
         if stage.get_untracked() == "full" {
             return;
         }
-        if thumbs::draw(full_key(item.key), &c) {
+        if thumbs.draw(full_key(item.key), &c) {
             stage.set("full");
-        } else if stage.get_untracked() == "none" && thumbs::draw(item.key, &c) {
+        } else if stage.get_untracked() == "none" && thumbs.draw(item.key, &c) {
             stage.set("thumbnail");
         }
     });
+    let forgetting = StoredValue::new_local(state.thumbs());
     let close = move || {
         if let Some(item) = open.get_untracked() {
-            thumbs::forget_full(item.key);
+            forgetting.with_value(|t| t.forget_full(item.key));
         }
         open.set(None);
     };
@@ -96,16 +112,18 @@ pub fn Detail(open: RwSignal<Option<GalleryItem>>) -> impl IntoView {
                 </header>
                 <canvas data-testid="detail-image" data-stage=move || stage.get() node_ref=canvas
                     width="1" height="1" aria-label=title></canvas>
-                {item.about.as_deref().map(credits)}
+                {move || record.get().filter(|r| r.collected.is_some()).map(|r| credits(&r))}
             </div>
         })
     }
 }
 
 /// What the source said of the image, and what it turned out to be.
-fn credits(about: &About) -> impl IntoView {
-    let c = &about.candidate;
-    let got = &about.collected;
+fn credits(record: &ItemRecord) -> impl IntoView {
+    let c = &record.candidate;
+    let Some(got) = &record.collected else {
+        return ().into_any();
+    };
     let link = |text: String, href: &str| {
         if is_http_link(href) {
             view! { <a href=href.to_string() target="_blank" rel="noopener noreferrer">{text}</a> }
@@ -115,12 +133,15 @@ fn credits(about: &About) -> impl IntoView {
         }
     };
     let mut rows: Vec<(&'static str, AnyView)> = Vec::new();
+    let mb = got.bytes as f64 / (1024.0 * 1024.0);
+    // Two decimals under a megabyte: a small image is not "0.0 MB".
     let size = format!(
-        "{} × {} {}, {:.1} MB",
+        "{} × {} {}, {:.*} MB",
         got.width,
         got.height,
         got.format.to_uppercase(),
-        got.bytes as f64 / (1024.0 * 1024.0)
+        if mb < 1.0 { 2 } else { 1 },
+        mb
     );
     rows.push(("Image", view! { <span>{size}</span> }.into_any()));
     if !c.creator.is_empty() {
@@ -150,4 +171,5 @@ fn credits(about: &About) -> impl IntoView {
             {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt> <dd>{v}</dd> }).collect_view()}
         </dl>
     }
+    .into_any()
 }

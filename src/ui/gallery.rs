@@ -1,23 +1,23 @@
 //! The gallery, virtualized: only the rows near the viewport exist in the DOM.
 //!
-//! Every settled image has a [`GalleryItem`] (a few words, no pixels). The
+//! Every settled image has a [`GalleryItem`]: a few words, no pixels and no
+//! credits (the detail view reads those back from storage), so the page
+//! holds a few hundred bytes an image however large the collection. The
 //! grid's geometry and which rows to render come from `core::viewport`; a
-//! tile draws its thumbnail from the page's cache (`thumbs`), or asks for it
-//! to be made again from the stored original. Rows just past the viewport are
-//! prefetched at low priority.
-
-use std::sync::Arc;
+//! tile draws its thumbnail from the page's cache ([`Thumbs`]), or asks for
+//! it to be made again from the stored original. Rows just past the
+//! viewport are prefetched at low priority.
 
 use leptos::html::Div;
 use leptos::prelude::*;
 
+use crate::core::decode::DecodePath;
 use crate::core::ledger::Status;
-
-use crate::core::candidate::Candidate;
 use crate::core::priority::Priority;
-use crate::core::protocol::Collected;
+use crate::core::protocol::tile_key;
+use crate::core::record::ItemRecord;
 use crate::core::viewport::{Grid, Window};
-use crate::ui::thumbs;
+use crate::ui::state::AppState;
 
 /// The smallest a tile gets, and the gap between tiles, in CSS px (style/main.css agrees).
 const TILE_MIN: f64 = 132.0;
@@ -36,19 +36,33 @@ pub struct GalleryItem {
     pub reason: String,
     /// The stored original's hash, to make the thumbnail again.
     pub sha256: Option<String>,
-    /// What the detail view shows of a collected image.
-    pub about: Option<Arc<About>>,
+    /// The decode path that made its thumbnail.
+    pub decoded_by: Option<DecodePath>,
 }
 
-/// A collected image's credits (the source's words) and what it turned out to be.
-#[derive(Clone, Debug, PartialEq)]
-pub struct About {
-    pub candidate: Candidate,
-    pub collected: Collected,
+impl GalleryItem {
+    /// The tile of a stored record shown as `status`, if it has one.
+    pub fn of_record(collection: u32, r: &ItemRecord, status: Status) -> Option<GalleryItem> {
+        match status {
+            Status::Collected if r.collected.as_ref().is_some_and(|c| c.stored) => {}
+            Status::Failed | Status::Filtered => {}
+            _ => return None,
+        }
+        Some(GalleryItem {
+            key: tile_key(collection, r.id),
+            kind: status,
+            title: r.candidate.title.clone(),
+            reason: r.reason.clone(),
+            sha256: r.collected.as_ref().map(|c| c.sha256.clone()),
+            decoded_by: r.collected.as_ref().and_then(|c| c.decoded_by),
+        })
+    }
 }
 
 #[component]
-pub fn Gallery(items: RwSignal<Vec<GalleryItem>>, on_open: Callback<GalleryItem>) -> impl IntoView {
+pub fn Gallery() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (items, thumbs) = (state.tiles, state.thumbs());
     let container = NodeRef::<Div>::new();
     // (top of the viewport relative to the gallery, viewport height, gallery width)
     let view_box = RwSignal::new((0.0f64, 900.0f64, 1200.0f64));
@@ -106,6 +120,7 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>, on_open: Callback<GalleryItem>
         })
     });
     // Keep only the remakes still wanted, and prefetch the rows just below.
+    let remakes = thumbs.clone();
     Effect::new(move |_| {
         let w = window.get();
         items.with_untracked(|all| {
@@ -115,10 +130,10 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>, on_open: Callback<GalleryItem>
                 .iter()
                 .map(|i| i.key)
                 .collect();
-            thumbs::keep_only(|key| wanted.contains(&key));
+            remakes.keep_only(|key| wanted.contains(&key));
             for item in all.get(w.prefetch.clone()).unwrap_or_default() {
                 if let Some(sha) = &item.sha256 {
-                    thumbs::request(item.key, sha, Priority::Low);
+                    remakes.request(item.key, sha, Priority::Low);
                 }
             }
         });
@@ -131,7 +146,7 @@ pub fn Gallery(items: RwSignal<Vec<GalleryItem>>, on_open: Callback<GalleryItem>
                 style:transform=move || format!("translateY({}px)", window.get().offset_top)
                 style:grid-template-columns=move || format!("repeat({}, minmax(0, 1fr))", grid.get().columns)>
                 <For each=move || rendered.get() key=|item| item.key let:item>
-                    <Tile item=item on_open=on_open />
+                    <Tile item=item />
                 </For>
             </div>
         </div>
@@ -182,22 +197,24 @@ impl SizeObserver {
 }
 
 #[component]
-fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
+fn Tile(item: GalleryItem) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (thumbs, detail) = (state.thumbs(), state.detail);
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let key = item.key;
     let sha = item.sha256.clone();
     let drawn = RwSignal::new(false);
-    let epoch = thumbs::epoch();
+    let epoch = thumbs.epoch();
     Effect::new(move |_| {
         epoch.track();
         if drawn.get_untracked() {
             return;
         }
         let Some(c) = canvas.get() else { return };
-        if thumbs::draw(key, &c) {
+        if thumbs.draw(key, &c) {
             drawn.set(true);
         } else if let Some(sha) = &sha {
-            thumbs::request(key, sha, Priority::Critical);
+            thumbs.request(key, sha, Priority::Critical);
         }
     });
     let label = if item.title.is_empty() {
@@ -208,17 +225,13 @@ fn Tile(item: GalleryItem, on_open: Callback<GalleryItem>) -> impl IntoView {
     let kind = item.kind;
     let reason = item.reason.clone();
     // Which decoder made the thumbnail (for the curious, and for tests).
-    let decoder = item
-        .about
-        .as_ref()
-        .and_then(|a| a.collected.decoded_by)
-        .map(|p| p.name());
+    let decoder = item.decoded_by.map(|p| p.name());
     let body = match kind {
         Status::Collected => {
             let open = item.clone();
             view! {
                 <button type="button" class="open" data-testid="open-detail"
-                    aria-label=format!("Open {label}") on:click=move |_| on_open.run(open.clone())>
+                    aria-label=format!("Open {label}") on:click=move |_| detail.set(Some(open.clone()))>
                     <canvas node_ref=canvas width="1" height="1"></canvas>
                 </button>
             }

@@ -1,19 +1,20 @@
 //! The page: Leptos components, one file per visible part.
 //!
-//! [`app`] owns the page's state (signals) and starts collections; the other
-//! modules draw a part of it. Reports from the collector are applied
-//! in one animation frame at most every 120 ms ([`batch`]), so a burst of results is one render.
+//! [`state`] holds the page's one state (signals, services, actions), which
+//! [`app`] provides to every part as context. Reports from the collector are
+//! applied in one animation frame at most every 120 ms ([`batch`]), so a
+//! burst of results is one render.
 
 pub mod app;
 pub mod batch;
-pub mod charts;
 pub mod collection_bar;
 pub mod collections;
 pub mod detail;
 pub mod gallery;
-pub mod perf_panel;
+pub mod perf;
 pub mod search_form;
 pub mod settings_dialog;
+pub mod state;
 pub mod status;
 pub mod thumbs;
 pub mod update_prompt;

@@ -1,19 +1,21 @@
-//! The search form: query, source and its own options, Max, Collect and Cancel.
+//! The search form: query, source and its own options, Max (the setting
+//! itself, checked as it is typed), Collect, Cancel, Clear and Resume.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::core::deep_link::{DeepLink, PROVIDERS};
+use crate::core::source::endpoints::default_api;
 use crate::core::source::openverse::Filters;
 use crate::core::source::SourceChoice;
-use crate::ui::app::default_api;
+use crate::ui::settings_dialog::save_settings;
+use crate::ui::state::AppState;
 
 /// What the form holds; each source keeps its own options.
 #[derive(Clone, Copy)]
 pub struct FormState {
     pub provider: RwSignal<String>,
     pub query: RwSignal<String>,
-    pub max: RwSignal<String>,
     /// Base address per provider: [commons, openverse, local].
     pub apis: [RwSignal<String>; 3],
     pub list_address: RwSignal<String>,
@@ -36,24 +38,20 @@ const FILTERS: [(&str, &str, &str); 6] = [
 ];
 
 impl FormState {
-    pub fn new(link: &DeepLink, default_provider: &str) -> FormState {
+    pub fn new(link: &DeepLink, default_provider: &str, page_host: &str) -> FormState {
         let provider = link
             .provider
             .clone()
             .unwrap_or_else(|| default_provider.to_string());
         let api_for = |p: &str| {
-            if link.provider.as_deref() == Some(p)
-                || (link.provider.is_none() && p == default_provider)
-            {
-                default_api(p, link)
-            } else {
-                default_api(p, &DeepLink::default())
-            }
+            let linked = link.provider.as_deref() == Some(p)
+                || (link.provider.is_none() && p == default_provider);
+            let api = link.api.as_deref().filter(|_| linked);
+            default_api(p, api, page_host)
         };
         FormState {
             provider: RwSignal::new(provider),
             query: RwSignal::new(link.query.clone().unwrap_or_default()),
-            max: RwSignal::new(link.max.clone().unwrap_or_default()),
             apis: [
                 RwSignal::new(api_for("commons")),
                 RwSignal::new(api_for("openverse")),
@@ -141,19 +139,24 @@ fn text_input(value: RwSignal<String>) -> impl Fn(leptos::ev::Event) + Copy {
 }
 
 #[component]
-pub fn SearchForm(
-    form: FormState,
-    /// False until the page has opened its store (Collect waits for it).
-    ready: Signal<bool>,
-    running: Signal<bool>,
-    on_collect: Callback<()>,
-    on_cancel: Callback<()>,
-    on_clear: Callback<()>,
-    /// The shown collection was interrupted (a reload): it can go on.
-    can_resume: Signal<bool>,
-    on_resume: Callback<()>,
-    error: RwSignal<String>,
-) -> impl IntoView {
+pub fn SearchForm() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (form, ready, error, settings) =
+        (state.form, state.ready, state.form_error, state.settings);
+    let running = move || state.running();
+    let can_resume = move || state.resumable.with(Option::is_some);
+    // Max is the setting itself: a valid value is kept at once.
+    let set_max = move |ev: leptos::ev::Event| {
+        let mut next = settings.get_untracked();
+        match next.set("max_images", event_target_value(&ev).trim()) {
+            Ok(()) => {
+                save_settings(&next);
+                settings.set(next);
+                error.set(String::new());
+            }
+            Err(e) => error.set(e),
+        }
+    };
     let provider = form.provider;
     let is = move |p: &'static str| move || provider.get() == p;
     let api_index = move || match provider.get().as_str() {
@@ -182,7 +185,7 @@ pub fn SearchForm(
     };
 
     view! {
-        <form class="search" on:submit=move |ev| { ev.prevent_default(); on_collect.run(()); }>
+        <form class="search" on:submit=move |ev| { ev.prevent_default(); state.collect(); }>
             <div class="row">
                 <label class="grow">
                     <span>"Search for"</span>
@@ -201,17 +204,17 @@ pub fn SearchForm(
                 <label class="narrow">
                     <span>"Max"</span>
                     <input data-testid="max" inputmode="numeric" placeholder="50"
-                        prop:value=move || form.max.get() on:input=text_input(form.max) />
+                        prop:value=move || settings.with(|s| s.max_images.to_string()) on:input=set_max />
                 </label>
                 <button data-testid="collect" type="submit" class="primary" disabled=move || !ready.get()>"Collect"</button>
-                <button data-testid="cancel" type="button" disabled=move || !running.get()
-                    on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                <button data-testid="cancel" type="button" disabled=move || !running()
+                    on:click=move |_| state.cancel()>"Cancel"</button>
                 <button data-testid="clear" type="button" title="Forget this collection and free its memory and storage"
-                    on:click=move |_| on_clear.run(())>"Clear"</button>
-                <Show when=move || can_resume.get() && !running.get()>
+                    on:click=move |_| state.clear()>"Clear"</button>
+                <Show when=move || can_resume() && !running()>
                     <button data-testid="resume" type="button"
                         title="Go on with the interrupted collection: what was collected is kept and not downloaded again"
-                        on:click=move |_| on_resume.run(())>"Resume"</button>
+                        on:click=move |_| state.resume()>"Resume"</button>
                 </Show>
             </div>
             <Show when=move || api_index().is_some()>

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::core::settings::Settings;
+use crate::ui::state::AppState;
 
 const STORAGE_KEY: &str = "collector.settings";
 
@@ -30,7 +31,8 @@ pub fn save_settings(settings: &Settings) {
 }
 
 #[component]
-pub fn SettingsDialog(settings: RwSignal<Settings>) -> impl IntoView {
+pub fn SettingsDialog() -> impl IntoView {
+    let settings = expect_context::<AppState>().settings;
     let open = RwSignal::new(false);
     let errors = RwSignal::new(HashMap::<&'static str, String>::new());
     let change = move |field: &'static str, value: String| {

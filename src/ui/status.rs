@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 
 use crate::core::collection::Phase;
-use crate::ui::app::View;
+use crate::ui::state::AppState;
 
 #[component]
-pub fn StatusPanel(view: View) -> impl IntoView {
+pub fn StatusPanel() -> impl IntoView {
+    let view = expect_context::<AppState>();
     let counts = view.counts;
     let settled = move || {
         let c = counts.get();

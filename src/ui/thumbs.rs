@@ -3,12 +3,15 @@
 //!
 //! A worker transfers a thumbnail as an `ImageBitmap` (outside wasm memory;
 //! the page neither copies its pixels nor decodes anything), kept in a
-//! [`ByteLru`] weighed at w×h×4 bytes. An evicted bitmap is closed at once. A tile that finds no bitmap asks for its
-//! thumbnail to be made again by a worker from the stored original:
-//! visible tiles at `Critical` priority, rows just past the viewport at `Low`.
+//! [`ByteLru`] weighed at w×h×4 bytes. An evicted bitmap is closed at once.
+//! A tile that finds no bitmap asks for its thumbnail to be made again by a
+//! worker from the stored original: visible tiles at `Critical` priority,
+//! rows just past the viewport at `Low`. The page holds one [`Thumbs`] and
+//! hands it out (`ui::state`).
 
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -36,7 +39,7 @@ fn is_full(key: u64) -> bool {
     full_key(key) == key
 }
 
-struct Thumbs {
+struct Inner {
     cache: ByteLru<u64, ImageBitmap>,
     queue: JobQueue<Remake>,
     /// Ids queued or being made, so a tile asks once.
@@ -59,57 +62,59 @@ pub struct RemakeBatch {
     pub started_ms: f64,
 }
 
-thread_local! {
-    static THUMBS: RefCell<Thumbs> = RefCell::new(Thumbs {
-        cache: ByteLru::default(),
-        queue: JobQueue::new(),
-        asked: HashSet::new(),
-        in_flight: 0,
-        next_worker: 0,
-        pool: None,
-        thumb_px: 256,
-        batch: RemakeBatch { done: 0, total: 0, started_ms: 0.0 },
-    });
+/// The thumbnail cache and its remake queue. Clones share them.
+#[derive(Clone)]
+pub struct Thumbs {
+    inner: Rc<RefCell<Inner>>,
     /// Bumped whenever a bitmap arrives, so waiting tiles look again.
-    /// Reference-counted, not owned by whichever component touched it first
-    /// (an owned signal would die with that component).
-    static EPOCH: ArcRwSignal<u64> = ArcRwSignal::new(0);
+    epoch: ArcRwSignal<u64>,
 }
 
-/// A signal that changes whenever new thumbnails are ready.
-pub fn epoch() -> ArcRwSignal<u64> {
-    EPOCH.with(Clone::clone)
-}
-
-/// The pool that makes thumbnails again, and their size.
-pub fn configure(pool: WorkerPool, thumb_px: u32) {
-    THUMBS.with_borrow_mut(|t| {
-        t.pool = Some(pool);
-        t.thumb_px = thumb_px;
-    });
-}
-
-/// Caches a thumbnail a worker made.
-pub fn put(key: u64, bitmap: ImageBitmap) {
-    let (width, height) = (bitmap.width(), bitmap.height());
-    if width == 0 || height == 0 {
-        bitmap.close();
-        return;
+impl Thumbs {
+    /// A cache whose remakes go to `pool`'s workers, at `thumb_px`.
+    pub fn new(pool: WorkerPool, thumb_px: u32) -> Thumbs {
+        Thumbs {
+            inner: Rc::new(RefCell::new(Inner {
+                cache: ByteLru::default(),
+                queue: JobQueue::new(),
+                asked: HashSet::new(),
+                in_flight: 0,
+                next_worker: 0,
+                pool: Some(pool),
+                thumb_px,
+                batch: RemakeBatch::default(),
+            })),
+            epoch: ArcRwSignal::new(0),
+        }
     }
-    let evicted = THUMBS.with_borrow_mut(|t| {
-        t.cache
-            .insert(key, bitmap, width as u64 * height as u64 * 4)
-    });
-    for (_, old) in evicted {
-        old.close();
-    }
-    epoch().update(|e| *e += 1);
-}
 
-/// Draws tile `key` into `canvas` if its bitmap is cached; false if not.
-pub fn draw(key: u64, canvas: &HtmlCanvasElement) -> bool {
-    THUMBS.with_borrow_mut(|t| {
-        let Some(bitmap) = t.cache.get(&key) else {
+    /// A signal that changes whenever new thumbnails are ready.
+    pub fn epoch(&self) -> ArcRwSignal<u64> {
+        self.epoch.clone()
+    }
+
+    /// Caches a thumbnail a worker made.
+    pub fn put(&self, key: u64, bitmap: ImageBitmap) {
+        let (width, height) = (bitmap.width(), bitmap.height());
+        if width == 0 || height == 0 {
+            bitmap.close();
+            return;
+        }
+        let evicted =
+            self.inner
+                .borrow_mut()
+                .cache
+                .insert(key, bitmap, width as u64 * height as u64 * 4);
+        for (_, old) in evicted {
+            old.close();
+        }
+        self.epoch.update(|e| *e += 1);
+    }
+
+    /// Draws tile `key` into `canvas` if its bitmap is cached; false if not.
+    pub fn draw(&self, key: u64, canvas: &HtmlCanvasElement) -> bool {
+        let mut inner = self.inner.borrow_mut();
+        let Some(bitmap) = inner.cache.get(&key) else {
             return false;
         };
         canvas.set_width(bitmap.width());
@@ -121,72 +126,56 @@ pub fn draw(key: u64, canvas: &HtmlCanvasElement) -> bool {
             return false;
         };
         ctx.draw_image_with_image_bitmap(bitmap, 0.0, 0.0).is_ok()
-    })
-}
+    }
 
-/// Asks for a thumbnail to be made again from its stored original.
-pub fn request(key: u64, sha256: &str, priority: Priority) {
-    ask(key, sha256, priority, None);
-}
+    /// Asks for a thumbnail to be made again from its stored original.
+    pub fn request(&self, key: u64, sha256: &str, priority: Priority) {
+        self.ask(key, sha256, priority, None);
+    }
 
-/// Asks for tile `key`'s full image (long side `px`) for the detail view;
-/// it is cached under [`full_key`].
-pub fn request_full(key: u64, sha256: &str, px: u32) {
-    ask(full_key(key), sha256, Priority::High, Some(px));
-}
+    /// Asks for tile `key`'s full image (long side `px`) for the detail view;
+    /// it is cached under [`full_key`].
+    pub fn request_full(&self, key: u64, sha256: &str, px: u32) {
+        self.ask(full_key(key), sha256, Priority::High, Some(px));
+    }
 
-/// Drops tile `key`'s full image from the queue if it is not made yet.
-pub fn forget_full(key: u64) {
-    let key = full_key(key);
-    THUMBS.with_borrow_mut(|t| {
+    /// Drops tile `key`'s full image from the queue if it is not made yet.
+    pub fn forget_full(&self, key: u64) {
+        let key = full_key(key);
+        let mut t = self.inner.borrow_mut();
         let before = t.queue.len();
         t.queue.retain(|job| job.key != key);
         if t.queue.len() < before {
             t.asked.remove(&key);
         }
-    });
-}
+    }
 
-fn ask(key: u64, sha256: &str, priority: Priority, px: Option<u32>) {
-    THUMBS.with_borrow_mut(|t| {
-        if t.cache.contains(&key) || !t.asked.insert(key) {
-            return;
+    fn ask(&self, key: u64, sha256: &str, priority: Priority, px: Option<u32>) {
+        {
+            let mut t = self.inner.borrow_mut();
+            if t.cache.contains(&key) || !t.asked.insert(key) {
+                return;
+            }
+            if px.is_none() {
+                if t.batch.done >= t.batch.total {
+                    t.batch = RemakeBatch {
+                        done: 0,
+                        total: 0,
+                        started_ms: crate::web::now_ms(),
+                    };
+                }
+                t.batch.total += 1;
+            }
+            let sha256 = sha256.to_string();
+            t.queue.push(priority, Remake { key, sha256, px });
         }
-        if px.is_some() {
-            t.queue.push(
-                priority,
-                Remake {
-                    key,
-                    sha256: sha256.to_string(),
-                    px,
-                },
-            );
-            return;
-        }
-        if t.batch.done >= t.batch.total {
-            t.batch = RemakeBatch {
-                done: 0,
-                total: 0,
-                started_ms: crate::web::now_ms(),
-            };
-        }
-        t.batch.total += 1;
-        t.queue.push(
-            priority,
-            Remake {
-                key,
-                sha256: sha256.to_string(),
-                px,
-            },
-        );
-    });
-    dispatch();
-}
+        self.dispatch();
+    }
 
-/// Drops queued thumbnail remakes of tiles no longer wanted (scrolled
-/// away). A full image is the detail view's to drop ([`forget_full`]).
-pub fn keep_only(wanted: impl Fn(u64) -> bool) {
-    THUMBS.with_borrow_mut(|t| {
+    /// Drops queued thumbnail remakes of tiles no longer wanted (scrolled
+    /// away). A full image is the detail view's to drop ([`forget_full`](Self::forget_full)).
+    pub fn keep_only(&self, wanted: impl Fn(u64) -> bool) {
+        let mut t = self.inner.borrow_mut();
         let mut dropped = Vec::new();
         t.queue.retain(|job| {
             let keep = is_full(job.key) || wanted(job.key);
@@ -199,92 +188,96 @@ pub fn keep_only(wanted: impl Fn(u64) -> bool) {
         for key in dropped {
             t.asked.remove(&key);
         }
-    });
-}
-
-/// Drops every queued remake (the panel's Cancel); those being made finish.
-pub fn cancel_remakes() {
-    keep_only(|_| false);
-}
-
-/// The batch of remakes under way, if one is.
-pub fn remake_batch() -> Option<RemakeBatch> {
-    THUMBS.with_borrow(|t| (t.batch.done < t.batch.total).then_some(t.batch))
-}
-
-/// A remade thumbnail arrived (or could not be made).
-pub fn remade(key: u64, result: Result<(u32, u32), String>, thumbnail: Option<ImageBitmap>) {
-    THUMBS.with_borrow_mut(|t| {
-        t.in_flight = t.in_flight.saturating_sub(1);
-        t.asked.remove(&key);
-        if !is_full(key) {
-            t.batch.done = (t.batch.done + 1).min(t.batch.total);
-        }
-    });
-    match (result, thumbnail) {
-        (Ok(_), Some(bitmap)) => put(key, bitmap),
-        (Err(reason), _) => web_sys::console::warn_1(
-            &format!("thumbnail {key} could not be made again: {reason}").into(),
-        ),
-        _ => {}
     }
-    dispatch();
-}
 
-fn dispatch() {
-    loop {
-        let next = THUMBS.with_borrow_mut(|t| {
-            let pool = t.pool.clone()?;
-            let workers = pool.len().max(1);
-            if t.in_flight >= workers * REMAKES_PER_WORKER {
-                return None;
+    /// Drops every queued remake (the panel's Cancel); those being made finish.
+    pub fn cancel_remakes(&self) {
+        self.keep_only(|_| false);
+    }
+
+    /// The batch of remakes under way, if one is.
+    pub fn remake_batch(&self) -> Option<RemakeBatch> {
+        let t = self.inner.borrow();
+        (t.batch.done < t.batch.total).then_some(t.batch)
+    }
+
+    /// A remade thumbnail arrived (or could not be made).
+    pub fn remade(&self, key: u64, result: Result<(), String>, thumbnail: Option<ImageBitmap>) {
+        {
+            let mut t = self.inner.borrow_mut();
+            t.in_flight = t.in_flight.saturating_sub(1);
+            t.asked.remove(&key);
+            if !is_full(key) {
+                t.batch.done = (t.batch.done + 1).min(t.batch.total);
             }
-            let (_, job) = t.queue.pop()?;
-            t.in_flight += 1;
-            t.next_worker = (t.next_worker + 1) % workers;
-            let px = job.px.unwrap_or(t.thumb_px);
-            Some((pool, t.next_worker, job, px))
-        });
-        let Some((pool, worker, job, thumb_px)) = next else {
-            return;
-        };
-        if pool.is_empty() && pool.ensure(1).is_err() {
-            return;
         }
-        pool.send(
-            worker,
-            &ToWorker::Remake {
-                key: job.key,
-                sha256: job.sha256,
-                thumb_px,
-            },
-        );
+        match (result, thumbnail) {
+            (Ok(()), Some(bitmap)) => self.put(key, bitmap),
+            (Err(reason), _) => web_sys::console::warn_1(
+                &format!("thumbnail {key} could not be made again: {reason}").into(),
+            ),
+            _ => {}
+        }
+        self.dispatch();
     }
-}
 
-/// Sets the cache budget (a pressure level or the user changed it); what no
-/// longer fits is closed at once.
-pub fn set_budget(bytes: u64) {
-    let evicted = THUMBS.with_borrow_mut(|t| t.cache.set_budget(bytes));
-    for (_, bitmap) in evicted {
-        bitmap.close();
+    fn dispatch(&self) {
+        loop {
+            let next = {
+                let mut t = self.inner.borrow_mut();
+                let Some(pool) = t.pool.clone() else { return };
+                let workers = pool.len().max(1);
+                if t.in_flight >= workers * REMAKES_PER_WORKER {
+                    return;
+                }
+                let Some((_, job)) = t.queue.pop() else {
+                    return;
+                };
+                t.in_flight += 1;
+                t.next_worker = (t.next_worker + 1) % workers;
+                let px = job.px.unwrap_or(t.thumb_px);
+                (pool, t.next_worker, job, px)
+            };
+            let (pool, worker, job, thumb_px) = next;
+            if pool.is_empty() && pool.ensure(1).is_err() {
+                return;
+            }
+            pool.send(
+                worker,
+                &ToWorker::Remake {
+                    key: job.key,
+                    sha256: job.sha256,
+                    thumb_px,
+                },
+            );
+        }
     }
-}
 
-/// Empties the cache and the queue (Clear, or a new collection).
-pub fn clear() {
-    let evicted = THUMBS.with_borrow_mut(|t| {
-        t.queue.clear();
-        t.asked.clear();
-        t.batch = RemakeBatch::default();
-        t.cache.clear()
-    });
-    for (_, bitmap) in evicted {
-        bitmap.close();
+    /// Sets the cache budget (a pressure level or the user changed it); what
+    /// no longer fits is closed at once.
+    pub fn set_budget(&self, bytes: u64) {
+        let evicted = self.inner.borrow_mut().cache.set_budget(bytes);
+        for (_, bitmap) in evicted {
+            bitmap.close();
+        }
     }
-}
 
-/// The cache's figures for the status line and the metrics.
-pub fn stats() -> CacheStats {
-    THUMBS.with_borrow(|t| t.cache.stats())
+    /// Empties the cache and the queue (Clear, or a new collection).
+    pub fn clear(&self) {
+        let evicted = {
+            let mut t = self.inner.borrow_mut();
+            t.queue.clear();
+            t.asked.clear();
+            t.batch = RemakeBatch::default();
+            t.cache.clear()
+        };
+        for (_, bitmap) in evicted {
+            bitmap.close();
+        }
+    }
+
+    /// The cache's figures for the status line and the metrics.
+    pub fn stats(&self) -> CacheStats {
+        self.inner.borrow().cache.stats()
+    }
 }

@@ -25,7 +25,8 @@ use crate::core::export::{parse_manifest, MANIFEST_JSONL};
 use crate::core::image_check::sniff;
 use crate::core::protocol::{ExportImage, FromWorker};
 use crate::core::record::ItemRecord;
-use crate::web::store::{get_original, put_items, put_original, StoreError};
+use crate::web::originals::{get_original, put_original};
+use crate::web::store::{put_items, StoreError};
 
 /// Bytes a chunk of an export holds before it goes to the page.
 const CHUNK: usize = 4 << 20;

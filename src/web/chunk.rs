@@ -27,7 +27,8 @@ use crate::core::record::ItemRecord;
 use crate::core::retry::{Decision, RetryPolicy};
 use crate::web::decode::{self, NotMade};
 use crate::web::download::{fetch_once, AttemptError};
-use crate::web::store::{put_items, put_original, StoreError};
+use crate::web::originals::put_original;
+use crate::web::store::{put_items, StoreError};
 use crate::web::worker::{
     is_cancelled, pause_host, post, profile_item, records_db, timed, wasm_bytes, with_state,
     work_ended, work_started,

@@ -214,7 +214,7 @@ impl Driver {
                 Command::AskPersist => {
                     let report = self.report.clone();
                     wasm_bindgen_futures::spawn_local(async move {
-                        if let Some(granted) = crate::web::store::ask_persist().await {
+                        if let Some(granted) = crate::web::probes::ask_persist().await {
                             let notice = persist_notice(granted).to_string();
                             report(Report::Change(Change::Notice(notice)));
                         }

@@ -1,11 +1,15 @@
 //! Browser glue: the thin layer that does the I/O `core` asks for.
 //!
-//! - page side: [`worker_bridge`] (the one place that talks to workers),
-//!   [`collector`] (drives a collection), [`source_fetch`] (provider requests),
+//! - page side: [`session`] (the page's services: pool, records, the
+//!   running collection, jobs, sampler, and the route of what workers say),
+//!   [`worker_bridge`] (the one place that talks to workers), [`collector`]
+//!   (drives a collection), [`source_fetch`] (provider requests),
 //!   [`sampler`] (memory readings and pressure levels), [`jobs`] (export and
-//!   import: what goes in, progress, the saved file), [`pwa`] (the service
+//!   import: what goes in, progress), [`save`] (the one way to offer a file),
+//!   [`probes`] (long tasks, code sizes, storage), [`pwa`] (the service
 //!   worker: registration and updates);
-//! - both: [`store`] (originals in Cache Storage, records in IndexedDB);
+//! - both: [`store`] (records in IndexedDB) and [`originals`] (the
+//!   downloaded files, in Cache Storage);
 //! - worker side: [`worker`] (the worker's entry, state and messages),
 //!   [`chunk`] (an item from download to report), [`archive`] (ZIP export
 //!   and import), [`download`] (fetch with AbortSignal and deadlines),
@@ -18,8 +22,12 @@ pub mod collector;
 pub mod decode;
 pub mod download;
 pub mod jobs;
+pub mod originals;
+pub mod probes;
 pub mod pwa;
 pub mod sampler;
+pub mod save;
+pub mod session;
 pub mod sha256;
 pub mod source_fetch;
 pub mod store;
@@ -44,4 +52,15 @@ pub fn now_ms() -> f64 {
 /// A value between 0 and 1 for jittering back-off.
 pub fn jitter() -> f64 {
     js_sys::Math::random()
+}
+
+/// "21:40:03", the page's local time, for log lines.
+pub fn clock_time() -> String {
+    let d = js_sys::Date::new_0();
+    format!(
+        "{:02}:{:02}:{:02}",
+        d.get_hours(),
+        d.get_minutes(),
+        d.get_seconds()
+    )
 }

@@ -7,7 +7,7 @@
 //! garbage collection), the page's wasm memory, and each worker's wasm memory
 //! as the workers last reported it. The latest figures are also published as
 //! `globalThis.__collectorMetrics` for the performance panel, tests and
-//! benchmarks.
+//! benchmarks. The page owns one [`Sampler`] and hands it out.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -32,34 +32,6 @@ struct Shared {
     latest: Option<(MemoryReading, PressureLevel)>,
 }
 
-thread_local! {
-    static SHARED: RefCell<Shared> = RefCell::new(Shared::default());
-}
-
-/// A worker reported its wasm memory size.
-pub fn worker_wasm(worker: usize, bytes: u64) {
-    SHARED.with_borrow_mut(|s| {
-        s.workers_wasm.insert(worker, bytes);
-    });
-}
-
-/// Workers were stopped: their memory is gone.
-pub fn forget_workers() {
-    SHARED.with_borrow_mut(|s| s.workers_wasm.clear());
-}
-
-/// Adds a figure to the published metrics (cache entries, collected, ...).
-pub fn publish(name: &'static str, value: f64) {
-    SHARED.with_borrow_mut(|s| {
-        s.extra.insert(name, value);
-    });
-}
-
-/// The latest reading and the level it led to (for the performance panel).
-pub fn latest() -> Option<(MemoryReading, PressureLevel)> {
-    SHARED.with_borrow(|s| s.latest)
-}
-
 /// The page's own wasm memory, in bytes.
 pub fn page_wasm_bytes() -> u64 {
     wasm_bindgen::memory()
@@ -80,14 +52,15 @@ fn number(v: &wasm_bindgen::JsValue, key: &str) -> Option<u64> {
 }
 
 /// Takes one reading now.
-pub fn read(cache_bytes: u64) -> MemoryReading {
+fn read(shared: &Rc<RefCell<Shared>>, cache_bytes: u64) -> MemoryReading {
     let performance = web_sys::window().and_then(|w| w.performance());
     let memory = performance
         .as_ref()
         .and_then(|p| js_sys::Reflect::get(p, &"memory".into()).ok())
         .filter(|m| m.is_object());
-    ask_ua_memory();
-    SHARED.with_borrow(|s| MemoryReading {
+    ask_ua_memory(shared);
+    let s = shared.borrow();
+    MemoryReading {
         js_heap_used: memory.as_ref().and_then(|m| number(m, "usedJSHeapSize")),
         js_heap_total: memory.as_ref().and_then(|m| number(m, "totalJSHeapSize")),
         js_heap_limit: memory.as_ref().and_then(|m| number(m, "jsHeapSizeLimit")),
@@ -95,11 +68,11 @@ pub fn read(cache_bytes: u64) -> MemoryReading {
         page_wasm: page_wasm_bytes(),
         workers_wasm: s.workers_wasm.values().sum(),
         cache_bytes,
-    })
+    }
 }
 
 /// Starts `measureUserAgentSpecificMemory` if the page may and it is due.
-fn ask_ua_memory() {
+fn ask_ua_memory(shared: &Rc<RefCell<Shared>>) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -108,7 +81,10 @@ fn ask_ua_memory() {
         .and_then(|v| v.as_bool())
         == Some(true);
     let now = js_sys::Date::now();
-    let due = SHARED.with_borrow(|s| !s.ua_pending && now - s.ua_asked_at >= UA_MEMORY_EVERY_MS);
+    let due = {
+        let s = shared.borrow();
+        !s.ua_pending && now - s.ua_asked_at >= UA_MEMORY_EVERY_MS
+    };
     if !isolated || !due {
         return;
     }
@@ -127,25 +103,26 @@ fn ask_ua_memory() {
     else {
         return;
     };
-    SHARED.with_borrow_mut(|s| {
+    {
+        let mut s = shared.borrow_mut();
         s.ua_pending = true;
         s.ua_asked_at = now;
-    });
+    }
+    let shared = shared.clone();
     wasm_bindgen_futures::spawn_local(async move {
         let bytes = JsFuture::from(promise)
             .await
             .ok()
             .and_then(|r| number(&r, "bytes"));
-        SHARED.with_borrow_mut(|s| {
-            s.ua_pending = false;
-            if bytes.is_some() {
-                s.ua_specific = bytes;
-            }
-        });
+        let mut s = shared.borrow_mut();
+        s.ua_pending = false;
+        if bytes.is_some() {
+            s.ua_specific = bytes;
+        }
     });
 }
 
-fn publish_reading(r: &MemoryReading, level: &str) {
+fn publish_reading(shared: &Shared, r: &MemoryReading, level: &str) {
     let o = js_sys::Object::new();
     let set = |k: &str, v: f64| {
         let _ = js_sys::Reflect::set(&o, &k.into(), &v.into());
@@ -161,11 +138,9 @@ fn publish_reading(r: &MemoryReading, level: &str) {
     set("cache_bytes", r.cache_bytes as f64);
     set("total", r.total() as f64);
     set("at", js_sys::Date::now());
-    SHARED.with_borrow(|s| {
-        for (k, v) in &s.extra {
-            set(k, *v);
-        }
-    });
+    for (k, v) in &shared.extra {
+        set(k, *v);
+    }
     let _ = js_sys::Reflect::set(&o, &"level".into(), &level.into());
     let _ = js_sys::Reflect::set(&js_sys::global(), &"__collectorMetrics".into(), &o);
 }
@@ -173,6 +148,7 @@ fn publish_reading(r: &MemoryReading, level: &str) {
 /// The running sampler; dropping it stops it.
 pub struct Sampler {
     machine: Rc<RefCell<PressureMachine>>,
+    shared: Rc<RefCell<Shared>>,
     _interval: Interval,
 }
 
@@ -190,16 +166,20 @@ impl Sampler {
             warning_mb as u64 * MIB,
             critical_mb as u64 * MIB,
         )));
+        let shared = Rc::new(RefCell::new(Shared::default()));
         let tick = {
-            let machine = machine.clone();
+            let (machine, shared) = (machine.clone(), shared.clone());
             move || {
-                let reading = read(cache_bytes());
+                let reading = read(&shared, cache_bytes());
                 let change = machine
                     .borrow_mut()
                     .observe(reading.total(), js_sys::Date::now());
                 let level = machine.borrow().level();
-                publish_reading(&reading, level.name());
-                SHARED.with_borrow_mut(|s| s.latest = Some((reading, level)));
+                {
+                    let mut s = shared.borrow_mut();
+                    publish_reading(&s, &reading, level.name());
+                    s.latest = Some((reading, level));
+                }
                 if let Some(change) = change {
                     on_change(change);
                 }
@@ -208,6 +188,7 @@ impl Sampler {
         tick();
         Sampler {
             machine,
+            shared,
             _interval: Interval::new(every_ms, tick),
         }
     }
@@ -217,5 +198,25 @@ impl Sampler {
         self.machine
             .borrow_mut()
             .set_lines(warning_mb as u64 * MIB, critical_mb as u64 * MIB);
+    }
+
+    /// A worker reported its wasm memory size.
+    pub fn worker_wasm(&self, worker: usize, bytes: u64) {
+        self.shared.borrow_mut().workers_wasm.insert(worker, bytes);
+    }
+
+    /// Workers were stopped: their memory is gone.
+    pub fn forget_workers(&self) {
+        self.shared.borrow_mut().workers_wasm.clear();
+    }
+
+    /// Adds a figure to the published metrics (the panel's redraw, storage).
+    pub fn publish(&self, name: &'static str, value: f64) {
+        self.shared.borrow_mut().extra.insert(name, value);
+    }
+
+    /// The latest reading and the level it led to.
+    pub fn latest(&self) -> Option<(MemoryReading, PressureLevel)> {
+        self.shared.borrow().latest
     }
 }

@@ -1,25 +1,19 @@
-//! Browser storage: originals in Cache Storage, records in IndexedDB.
+//! The records in IndexedDB (the originals are in `web::originals`), and
+//! why storing failed.
 //!
-//! Originals are written by the worker that downloaded them, before it reports
-//! the image collected, under [`original_key`] (their SHA-256), so nothing
-//! collected is lost to a reload or an eviction. Records ([`ItemRecord`],
-//! JSON text) are written by the page, a batch per transaction. Cache Storage
-//! was chosen for bytes because a stored `Response` keeps its type and streams
-//! back out for export; IndexedDB holds the small records and reads them back
-//! by collection.
+//! Records ([`ItemRecord`], JSON text, one per candidate, and one
+//! [`CollectionRecord`] per collection) are written a batch per transaction,
+//! and read back by collection.
 
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    Cache, CacheStorage, IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest,
-    IdbTransactionMode, Response, ResponseInit,
-};
+use web_sys::{IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
 
-use crate::core::record::{original_key, CollectionRecord, ItemRecord, RunState};
+use crate::core::record::{CollectionRecord, ItemRecord, RunState};
+use crate::web::originals::delete_originals;
 
-const ORIGINALS: &str = "collector-originals-v1";
 const DB_NAME: &str = "collector";
 const DB_VERSION: u32 = 1;
 const ITEMS: &str = "items";
@@ -45,7 +39,7 @@ impl std::fmt::Display for StoreError {
     }
 }
 
-fn store_error(e: JsValue) -> StoreError {
+pub(crate) fn store_error(e: JsValue) -> StoreError {
     let name = js_sys::Reflect::get(&e, &"name".into())
         .ok()
         .and_then(|n| n.as_string())
@@ -61,121 +55,6 @@ fn store_error(e: JsValue) -> StoreError {
     } else {
         StoreError::Failed(if message.is_empty() { name } else { message })
     }
-}
-
-fn storage_manager() -> Option<web_sys::StorageManager> {
-    Some(web_sys::window()?.navigator().storage())
-}
-
-/// What this site stores and may store, in bytes: (usage, quota), from
-/// `navigator.storage.estimate()`; `None` where the browser does not say.
-pub async fn storage_estimate() -> Option<(u64, u64)> {
-    let estimate = JsFuture::from(storage_manager()?.estimate().ok()?)
-        .await
-        .ok()?;
-    let field = |name: &str| {
-        js_sys::Reflect::get(&estimate, &name.into())
-            .ok()?
-            .as_f64()
-            .map(|n| n as u64)
-    };
-    Some((field("usage")?, field("quota")?))
-}
-
-/// Asks the browser to keep this site's storage when it runs short of space
-/// (`navigator.storage.persist()`): whether it agreed.
-pub async fn ask_persist() -> Option<bool> {
-    let answer = JsFuture::from(storage_manager()?.persist().ok()?)
-        .await
-        .ok()?;
-    answer.as_bool()
-}
-
-fn caches() -> Result<CacheStorage, StoreError> {
-    let caches = js_sys::Reflect::get(&js_sys::global(), &"caches".into()).map_err(store_error)?;
-    caches.dyn_into::<CacheStorage>().map_err(|_| {
-        StoreError::Unavailable("Cache Storage needs a secure context (https or localhost)".into())
-    })
-}
-
-async fn originals() -> Result<Cache, StoreError> {
-    thread_local! {
-        /// Opened once per thread (page or worker): nothing deletes this cache.
-        static OPENED: std::cell::RefCell<Option<Cache>> = const { std::cell::RefCell::new(None) };
-    }
-    if let Some(cache) = OPENED.with_borrow(Clone::clone) {
-        return Ok(cache);
-    }
-    let cache = JsFuture::from(caches()?.open(ORIGINALS))
-        .await
-        .map_err(store_error)?
-        .dyn_into::<Cache>()
-        .map_err(|_| StoreError::Failed("Cache Storage answered oddly".into()))?;
-    OPENED.set(Some(cache.clone()));
-    Ok(cache)
-}
-
-/// Keeps an original's bytes (a JS buffer: they need not pass through wasm
-/// memory) under its SHA-256. A worker calls this.
-pub async fn put_original(
-    sha256: &str,
-    bytes: &Uint8Array,
-    content_type: &str,
-) -> Result<(), StoreError> {
-    let cache = originals().await?;
-    let init = ResponseInit::new();
-    let headers = web_sys::Headers::new().map_err(store_error)?;
-    headers
-        .set("content-type", content_type)
-        .map_err(store_error)?;
-    headers
-        .set("content-length", &bytes.length().to_string())
-        .map_err(store_error)?;
-    init.set_headers(&headers);
-    let response =
-        Response::new_with_opt_buffer_source_and_init(Some(bytes), &init).map_err(store_error)?;
-    JsFuture::from(cache.put_with_str(&original_key(sha256), &response))
-        .await
-        .map_err(store_error)?;
-    Ok(())
-}
-
-/// An original's bytes, if stored, in a JS buffer.
-pub async fn get_original(sha256: &str) -> Result<Option<Uint8Array>, StoreError> {
-    let cache = originals().await?;
-    let found = JsFuture::from(cache.match_with_str(&original_key(sha256)))
-        .await
-        .map_err(store_error)?;
-    let Ok(response) = found.dyn_into::<Response>() else {
-        return Ok(None);
-    };
-    let buffer = JsFuture::from(response.array_buffer().map_err(store_error)?)
-        .await
-        .map_err(store_error)?;
-    Ok(Some(Uint8Array::new(&buffer)))
-}
-
-/// The SHA-256 of every stored original.
-pub async fn original_hashes() -> Result<Vec<String>, StoreError> {
-    let cache = originals().await?;
-    let keys = JsFuture::from(cache.keys()).await.map_err(store_error)?;
-    let keys: Array = keys.unchecked_into();
-    Ok(keys
-        .iter()
-        .filter_map(|r| r.dyn_into::<web_sys::Request>().ok())
-        .filter_map(|r| r.url().rsplit('/').next().map(str::to_string))
-        .collect())
-}
-
-/// Deletes originals by hash.
-pub async fn delete_originals(hashes: &[String]) -> Result<(), StoreError> {
-    let cache = originals().await?;
-    for h in hashes {
-        JsFuture::from(cache.delete_with_str(&original_key(h)))
-            .await
-            .map_err(store_error)?;
-    }
-    Ok(())
 }
 
 /// Turns an IDB request into a future of its result.
@@ -278,6 +157,20 @@ pub async fn load_items(db: &IdbDatabase, collection: u32) -> Result<Vec<ItemRec
         .filter_map(|v| v.as_string())
         .filter_map(|s| serde_json::from_str(&s).ok())
         .collect())
+}
+
+/// One record, if stored.
+pub async fn load_item(
+    db: &IdbDatabase,
+    collection: u32,
+    id: u32,
+) -> Result<Option<ItemRecord>, StoreError> {
+    let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
+    let store = tx.object_store(ITEMS).map_err(store_error)?;
+    let found = done(&store.get(&item_key(collection, id)).map_err(store_error)?).await?;
+    Ok(found
+        .as_string()
+        .and_then(|s| serde_json::from_str(&s).ok()))
 }
 
 /// Deletes a collection: its records, and the originals no other stored

@@ -23,7 +23,8 @@ use crate::core::protocol::{self, Checks, FromWorker, ToWorker};
 use crate::web::archive;
 use crate::web::chunk::{check_original, run_chunk};
 use crate::web::decode;
-use crate::web::store::{get_original, open_db, StoreError};
+use crate::web::originals::get_original;
+use crate::web::store::{open_db, StoreError};
 
 #[derive(Default)]
 pub(crate) struct WorkerState {

@@ -94,3 +94,22 @@ test('Collect during a collection replaces it', async () => {
     await source.stop();
   }
 });
+
+test('loading the page and collecting leave the console clean: no warning or error, page or workers', async () => {
+  const source = await startSource(['--count', '60', '--max-side', '800']);
+  try {
+    const page = await env.browser.newPage();
+    const said = [];
+    const listen = (where) => (m) => { if (['warning', 'error'].includes(m.type())) said.push(`${where} ${m.type()}: ${m.text()}`); };
+    page.on('console', listen('page'));
+    page.on('worker', (w) => w.on('console', listen('worker')));
+    await page.goto(link(source, { q: '', max: '30', autostart: '1' }));
+    assert.equal(await statusReaches(page, ['Done', 'Stopped']), 'Done — 30 collected, 0 failed');
+    await page.click('[data-testid=perf-open]');
+    await sleep(1_500);
+    assert.deepEqual(said, []);
+    await page.close();
+  } finally {
+    await source.stop();
+  }
+});

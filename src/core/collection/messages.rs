@@ -2,9 +2,6 @@
 //! the driver hands it, the [`Command`]s it returns, the [`Change`]s the user
 //! sees, and the words and figures they carry.
 
-use std::rc::Rc;
-
-use crate::core::candidate::Candidate;
 use crate::core::decode::DecodePath;
 use crate::core::ledger::{Counts, Settled};
 use crate::core::pressure::PressureLevel;
@@ -113,16 +110,13 @@ pub enum Command {
 /// What the user sees change.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
-    /// A candidate entered the collection.
-    Found {
-        id: u32,
-        candidate: Rc<Candidate>,
-    },
-    /// A candidate settled (for good).
+    /// A candidate settled (for good): how, what a collected image turned
+    /// out to be, and the title the source gave it.
     Settled {
         id: u32,
         state: Settled,
         collected: Option<Collected>,
+        title: String,
     },
     Counts(Counts),
     /// How many candidates the collection will have, as far as is known.

@@ -28,7 +28,6 @@ pub use messages::{
 };
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::rc::Rc;
 
 use crate::core::candidate::Candidate;
 use crate::core::decode::DecodePath;
@@ -66,7 +65,7 @@ pub struct Collection {
     next_chunk: u32,
     ended: bool,
     /// The candidates not yet settled (kept for their records).
-    candidates: HashMap<u32, Rc<Candidate>>,
+    candidates: HashMap<u32, Candidate>,
     /// Set when intake stopped (storage full): why.
     stopped: Option<String>,
     /// Intake waits: memory passed the critical line and has not yet
@@ -360,18 +359,9 @@ impl Collection {
                 &self.checks,
                 &mut self.urls_seen,
             );
-            let candidate = Rc::new(candidate);
             self.candidates.insert(id, candidate.clone());
-            self.show(Change::Found {
-                id,
-                candidate: candidate.clone(),
-            });
             match verdict {
-                Ok(url) => self.queue.push_back(JobItem {
-                    id,
-                    url,
-                    candidate: (*candidate).clone(),
-                }),
+                Ok(url) => self.queue.push_back(JobItem { id, url, candidate }),
                 Err(state) => self.settle(id, state, None),
             }
         }
@@ -389,13 +379,13 @@ impl Collection {
         if let (Settled::Collected, Some(c)) = (&state, &collected) {
             self.collected_bytes += c.bytes;
         }
-        let candidate = self.candidates.remove(&id);
+        let candidate = self.candidates.remove(&id).unwrap_or_default();
+        let title = candidate.title.clone();
         // A collected image's record was kept by its worker, before the
         // page heard of it: it is written once. Every other state (a
         // duplicate by hash included, which the worker kept as collected)
         // is kept here.
         if state != Settled::Collected {
-            let candidate = candidate.map(|c| (*c).clone()).unwrap_or_default();
             let record = ItemRecord::new(self.id, id, candidate, &state, collected.clone());
             self.out.push(Command::Keep(Box::new(record)));
         }
@@ -403,6 +393,7 @@ impl Collection {
             id,
             state,
             collected,
+            title,
         });
     }
 
@@ -477,19 +468,15 @@ impl Collection {
         self.queue.clear();
         self.in_hand.clear();
         for id in self.ledger.cancel_open() {
-            let candidate = self.candidates.remove(&id).map(|c| (*c).clone());
-            let record = ItemRecord::new(
-                self.id,
-                id,
-                candidate.unwrap_or_default(),
-                &Settled::Cancelled,
-                None,
-            );
+            let candidate = self.candidates.remove(&id).unwrap_or_default();
+            let title = candidate.title.clone();
+            let record = ItemRecord::new(self.id, id, candidate, &Settled::Cancelled, None);
             self.out.push(Command::Keep(Box::new(record)));
             self.show(Change::Settled {
                 id,
                 state: Settled::Cancelled,
                 collected: None,
+                title,
             });
         }
         self.end(Phase::Cancelled);

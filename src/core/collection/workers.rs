@@ -159,7 +159,7 @@ impl Collection {
                 Some(JobItem {
                     id,
                     url: normalize(&c.url).ok()?,
-                    candidate: (**c).clone(),
+                    candidate: c.clone(),
                 })
             });
             match item {
