@@ -6,7 +6,7 @@ export TRUNK_OFFLINE := true
 APP_PORT ?= 8080
 SOURCE_PORT ?= 8765
 
-.PHONY: run test setup build source dist bench fuzz native-test wasm-test e2e-test clean
+.PHONY: run test setup build source dist bench fuzz native-test clean
 
 ## make run: build, start the local demo source and the app server, print the URL.
 run: setup build source

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test layer and prints each layer's counts, then the total:
+#   0. lint:   cargo fmt --check, and cargo clippy -D warnings for the native
+#              and the wasm32 targets (a finding stops the run here)
 #   1. native: cargo test (src/core and the local source)
 #   2. wasm:   wasm-bindgen-test in headless Chromium (browser glue, real workers)
 #   3. e2e:    Playwright driving Chromium against the built app and the local source
@@ -19,6 +21,16 @@ count_cargo() { # sums "test result: ... N passed; M failed" lines of a cargo te
   awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
        END { print p+0, f+0 }' "$1"
 }
+
+echo "== lint: cargo fmt --check, cargo clippy (native and wasm32)"
+# tests/browser.rs reads the servers' addresses at compile time; clippy only
+# compiles it, so any address will do.
+if ! cargo fmt --all --check >"$logs/lint.log" 2>&1 \
+  || ! cargo clippy --workspace --all-targets -- -D warnings >>"$logs/lint.log" 2>&1 \
+  || ! TEST_APP_URL=http://127.0.0.1:1 TEST_SOURCE_URL=http://127.0.0.1:1 TEST_BIG_SOURCE_URL=http://127.0.0.1:1 \
+       cargo clippy --target wasm32-unknown-unknown --lib --bins --test browser -- -D warnings >>"$logs/lint.log" 2>&1; then
+  tail -60 "$logs/lint.log"; echo "lint failed: run cargo fmt, and fix what clippy says"; exit 1
+fi
 
 echo "== native layer: cargo test --workspace"
 cargo test --workspace 2>&1 | tee "$logs/native.log"

@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::core::image_check::Format;
+use crate::core::format::Format;
 
 /// One way of making a thumbnail. The serialized names are the Decoder
 /// setting's words.

@@ -16,55 +16,11 @@
 use std::io::Cursor;
 
 use image::metadata::Orientation;
-use image::{ImageDecoder, ImageFormat, ImageReader};
+use image::{ImageDecoder, ImageReader};
 
 use crate::core::avif;
+pub use crate::core::format::Format;
 use crate::core::protocol::Checks;
-
-/// The image formats this collector decodes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Jpeg,
-    Png,
-    Gif,
-    WebP,
-    /// Decoded by the browser only (no wasm decoder takes it).
-    Avif,
-}
-
-impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Jpeg => "jpeg",
-            Format::Png => "png",
-            Format::Gif => "gif",
-            Format::WebP => "webp",
-            Format::Avif => "avif",
-        }
-    }
-
-    /// The name in prose: "JPEG", "WebP".
-    pub fn label(self) -> &'static str {
-        match self {
-            Format::Jpeg => "JPEG",
-            Format::Png => "PNG",
-            Format::Gif => "GIF",
-            Format::WebP => "WebP",
-            Format::Avif => "AVIF",
-        }
-    }
-
-    /// The `image` crate's format, for those it decodes.
-    pub fn image_format(self) -> Option<ImageFormat> {
-        match self {
-            Format::Jpeg => Some(ImageFormat::Jpeg),
-            Format::Png => Some(ImageFormat::Png),
-            Format::Gif => Some(ImageFormat::Gif),
-            Format::WebP => Some(ImageFormat::WebP),
-            Format::Avif => None,
-        }
-    }
-}
 
 /// Why bytes were not accepted. `Filtered` means the user's own filters said
 /// no; everything else is a failure. `Display` is the sentence shown.
@@ -468,6 +424,7 @@ pub fn human_bytes(n: u64) -> String {
 mod tests {
     use super::*;
     use crate::core::thumbnail::tests::encoded;
+    use image::ImageFormat;
 
     #[test]
     fn sniffing_names_formats_by_their_bytes() {

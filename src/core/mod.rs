@@ -11,6 +11,7 @@ pub mod collection;
 pub mod decode;
 pub mod deep_link;
 pub mod export;
+pub mod format;
 pub mod hosts;
 pub mod image_check;
 pub mod ledger;

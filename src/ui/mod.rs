@@ -10,6 +10,7 @@ pub mod batch;
 pub mod collection_bar;
 pub mod collections;
 pub mod detail;
+pub mod form;
 pub mod gallery;
 pub mod perf;
 pub mod search_form;
@@ -17,6 +18,7 @@ pub mod settings_dialog;
 pub mod state;
 pub mod status;
 pub mod thumbs;
+pub mod tile;
 pub mod update_prompt;
 
 /// Mounts the app on the page's body.

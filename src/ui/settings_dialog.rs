@@ -9,26 +9,7 @@ use leptos::prelude::*;
 
 use crate::core::settings::Settings;
 use crate::ui::state::AppState;
-
-const STORAGE_KEY: &str = "collector.settings";
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
-/// The stored settings, or the defaults.
-pub fn load_settings() -> Settings {
-    storage()
-        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-        .map(|json| Settings::from_stored_json(&json))
-        .unwrap_or_default()
-}
-
-pub fn save_settings(settings: &Settings) {
-    if let (Some(s), Ok(json)) = (storage(), serde_json::to_string(settings)) {
-        let _ = s.set_item(STORAGE_KEY, &json);
-    }
-}
+use crate::web::stored_settings::save_settings;
 
 #[component]
 pub fn SettingsDialog() -> impl IntoView {

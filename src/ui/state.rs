@@ -20,14 +20,14 @@ use crate::core::recorder::Recorder;
 use crate::core::settings::Settings;
 use crate::core::source::endpoints;
 use crate::ui::batch::FrameBatch;
-use crate::ui::gallery::GalleryItem;
-use crate::ui::search_form::FormState;
-use crate::ui::settings_dialog::load_settings;
+use crate::ui::form::FormState;
 use crate::ui::thumbs::Thumbs;
+use crate::ui::tile::GalleryItem;
 use crate::web::collector::Report;
 use crate::web::jobs::JobView;
 use crate::web::probes::CodeSize;
 use crate::web::session::{Hooks, Session};
+use crate::web::stored_settings::load_settings;
 
 /// Notices kept under the status line.
 const NOTICES_KEPT: usize = 20;

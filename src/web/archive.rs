@@ -71,7 +71,7 @@ impl ToPage {
         };
         self.buffer.clear();
         match blob {
-            Ok(blob) => super::worker::post_blob(
+            Ok(blob) => super::worker_state::post_blob(
                 &FromWorker::ExportChunk {
                     job: self.job,
                     done: self.done.get(),
@@ -102,7 +102,7 @@ impl Write for ToPage {
 pub async fn export(job: u32, images: Vec<ExportImage>, texts: Vec<(String, String)>) {
     let result = write_zip(job, &images, &texts).await;
     CANCELLED.with_borrow_mut(|c| c.remove(&job));
-    super::worker::post(&FromWorker::JobEnded { job, result }, None);
+    super::worker_state::post(&FromWorker::JobEnded { job, result }, None);
 }
 
 async fn write_zip(
@@ -205,7 +205,7 @@ impl Seek for BlobReader {
 pub async fn import(job: u32, collection: u32, thumb_px: u32, file: Blob) {
     let result = read_zip(job, collection, thumb_px, file).await;
     CANCELLED.with_borrow_mut(|c| c.remove(&job));
-    super::worker::post(&FromWorker::JobEnded { job, result }, None);
+    super::worker_state::post(&FromWorker::JobEnded { job, result }, None);
 }
 
 async fn read_zip(job: u32, collection: u32, thumb_px: u32, file: Blob) -> Result<u32, String> {
@@ -226,7 +226,7 @@ async fn read_zip(job: u32, collection: u32, thumb_px: u32, file: Blob) -> Resul
         .read_to_string(&mut text)
         .map_err(|e| format!("its {MANIFEST_JSONL} could not be read ({e})"))?;
     let rows = parse_manifest(&text)?;
-    let db = super::worker::records_db()
+    let db = super::worker_state::records_db()
         .await
         .map_err(|e| e.to_string())?;
     let total = rows.len() as u32;
@@ -266,7 +266,7 @@ async fn read_zip(job: u32, collection: u32, thumb_px: u32, file: Blob) -> Resul
         if batch.len() >= RECORDS_PER_WRITE || done + 1 == rows.len() {
             put_items(&db, &batch).await.map_err(|e| e.to_string())?;
             batch.clear();
-            super::worker::post(
+            super::worker_state::post(
                 &FromWorker::JobProgress {
                     job,
                     done: done as u32 + 1,

@@ -29,7 +29,7 @@ use crate::web::decode::{self, NotMade};
 use crate::web::download::{fetch_once, AttemptError};
 use crate::web::originals::put_original;
 use crate::web::store::{put_items, StoreError};
-use crate::web::worker::{
+use crate::web::worker_state::{
     is_cancelled, pause_host, post, profile_item, records_db, timed, wasm_bytes, with_state,
     work_ended, work_started,
 };
@@ -415,7 +415,7 @@ async fn finish(original: Uint8Array, chunk: &Chunk, attempts: u32) -> Ended {
 
 /// Whether the browser says it is online (`navigator.onLine` of the worker).
 fn online() -> bool {
-    crate::web::worker::scope().navigator().on_line()
+    crate::web::worker_state::scope().navigator().on_line()
 }
 
 /// Sleeps `ms`, waking early (within 50 ms) when the collection is cancelled.

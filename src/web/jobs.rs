@@ -19,8 +19,8 @@ use crate::core::export::{
 use crate::core::protocol::{ExportImage, FromWorker, ToWorker};
 use crate::core::record::{CollectionRecord, ItemRecord};
 use crate::web::save::{file_name, save_file};
-use crate::web::store;
 use crate::web::worker_bridge::WorkerPool;
+use crate::web::{originals, store};
 
 /// What the page shows of the job under way.
 #[derive(Clone, Debug, PartialEq)]
@@ -243,7 +243,7 @@ impl Jobs {
         match result {
             Ok((images, _)) => Ok(images),
             Err(e) => {
-                let _ = store::forget_collection(db, collection).await;
+                let _ = originals::forget_collection(db, collection).await;
                 Err(e)
             }
         }

@@ -7,12 +7,14 @@
 //!   [`sampler`] (memory readings and pressure levels), [`jobs`] (export and
 //!   import: what goes in, progress), [`save`] (the one way to offer a file),
 //!   [`probes`] (long tasks, code sizes, storage), [`pwa`] (the service
-//!   worker: registration and updates);
+//!   worker: registration and updates), [`stored_settings`] (settings in
+//!   local storage);
 //! - both: [`store`] (records in IndexedDB) and [`originals`] (the
 //!   downloaded files, in Cache Storage);
-//! - worker side: [`worker`] (the worker's entry, state and messages),
-//!   [`chunk`] (an item from download to report), [`archive`] (ZIP export
-//!   and import), [`download`] (fetch with AbortSignal and deadlines),
+//! - worker side: [`worker`] (the worker's entry and its jobs),
+//!   [`worker_state`] (what it holds, and posting to the page), [`chunk`]
+//!   (an item from download to report), [`archive`] (ZIP export and
+//!   import), [`download`] (fetch with AbortSignal and deadlines),
 //!   [`decode`] (thumbnails by the browser's decoders or wasm) and
 //!   [`sha256`] (hashing by the browser's SubtleCrypto).
 
@@ -31,8 +33,10 @@ pub mod session;
 pub mod sha256;
 pub mod source_fetch;
 pub mod store;
+pub mod stored_settings;
 pub mod worker;
 pub mod worker_bridge;
+pub mod worker_state;
 
 /// Milliseconds since the Unix epoch, as the browser's clock says.
 pub fn now_unix_ms() -> f64 {

@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, CacheStorage, Response, ResponseInit};
 
 use crate::core::record::original_key;
-use crate::web::store::{store_error, StoreError};
+use crate::web::store::{self, store_error, StoreError};
 
 const ORIGINALS: &str = "collector-originals-v1";
 
@@ -84,7 +84,7 @@ pub async fn get_original(sha256: &str) -> Result<Option<Uint8Array>, StoreError
 }
 
 /// Deletes originals by hash.
-pub async fn delete_originals(hashes: &[String]) -> Result<(), StoreError> {
+async fn delete_originals(hashes: &[String]) -> Result<(), StoreError> {
     let cache = originals().await?;
     for h in hashes {
         JsFuture::from(cache.delete_with_str(&original_key(h)))
@@ -92,4 +92,21 @@ pub async fn delete_originals(hashes: &[String]) -> Result<(), StoreError> {
             .map_err(store_error)?;
     }
     Ok(())
+}
+
+/// Deletes a collection: its records, and the originals no other stored
+/// collection uses.
+pub async fn forget_collection(
+    db: &web_sys::IdbDatabase,
+    collection: u32,
+) -> Result<(), StoreError> {
+    let mine: Vec<String> = store::load_items(db, collection)
+        .await?
+        .into_iter()
+        .filter_map(|r| r.collected.map(|c| c.sha256))
+        .collect();
+    let others = store::originals_of_others(db, collection).await?;
+    let unused: Vec<String> = mine.into_iter().filter(|h| !others.contains(h)).collect();
+    store::delete_collection(db, collection).await?;
+    delete_originals(&unused).await
 }

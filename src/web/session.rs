@@ -16,6 +16,7 @@ use crate::core::record::{CollectionRecord, ItemRecord, ResumePoint};
 use crate::core::settings::Settings;
 use crate::web::collector::{self, CollectionHandle, Report};
 use crate::web::jobs::{JobView, Jobs};
+use crate::web::originals;
 use crate::web::sampler::Sampler;
 use crate::web::store::{self, RecordWriter};
 use crate::web::worker_bridge::{PoolEvent, WorkerPool};
@@ -240,7 +241,7 @@ impl Session {
     /// Forgets a collection: its records, and the originals no other
     /// collection uses.
     pub async fn forget(&self, id: u32) -> Result<(), String> {
-        store::forget_collection(&self.db()?, id)
+        originals::forget_collection(&self.db()?, id)
             .await
             .map_err(|e| e.to_string())
     }

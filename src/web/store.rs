@@ -12,7 +12,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
 
 use crate::core::record::{CollectionRecord, ItemRecord, RunState};
-use crate::web::originals::delete_originals;
 
 const DB_NAME: &str = "collector";
 const DB_VERSION: u32 = 1;
@@ -173,35 +172,6 @@ pub async fn load_item(
         .and_then(|s| serde_json::from_str(&s).ok()))
 }
 
-/// Deletes a collection: its records, and the originals no other stored
-/// collection uses.
-pub async fn forget_collection(db: &IdbDatabase, collection: u32) -> Result<(), StoreError> {
-    let mine: Vec<String> = load_items(db, collection)
-        .await?
-        .into_iter()
-        .filter_map(|r| r.collected.map(|c| c.sha256))
-        .collect();
-    let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
-    let all = done(
-        &tx.object_store(ITEMS)
-            .map_err(store_error)?
-            .get_all()
-            .map_err(store_error)?,
-    )
-    .await?;
-    let others: std::collections::HashSet<String> = all
-        .unchecked_into::<Array>()
-        .iter()
-        .filter_map(|v| v.as_string())
-        .filter_map(|s| serde_json::from_str::<ItemRecord>(&s).ok())
-        .filter(|r| r.collection != collection)
-        .filter_map(|r| r.collected.map(|c| c.sha256))
-        .collect();
-    let unused: Vec<String> = mine.into_iter().filter(|h| !others.contains(h)).collect();
-    delete_collection(db, collection).await?;
-    delete_originals(&unused).await
-}
-
 /// Saves a collection's record.
 pub async fn put_collection(db: &IdbDatabase, c: &CollectionRecord) -> Result<(), StoreError> {
     let tx = db
@@ -272,8 +242,31 @@ pub async fn load_collections(db: &IdbDatabase) -> Result<Vec<CollectionRecord>,
         .collect())
 }
 
-/// Deletes a collection's records (its originals are deleted by the caller,
-/// who knows which hashes no other collection uses).
+/// The originals' hashes that collections other than `collection` use.
+pub async fn originals_of_others(
+    db: &IdbDatabase,
+    collection: u32,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
+    let all = done(
+        &tx.object_store(ITEMS)
+            .map_err(store_error)?
+            .get_all()
+            .map_err(store_error)?,
+    )
+    .await?;
+    Ok(all
+        .unchecked_into::<Array>()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .filter_map(|s| serde_json::from_str::<ItemRecord>(&s).ok())
+        .filter(|r| r.collection != collection)
+        .filter_map(|r| r.collected.map(|c| c.sha256))
+        .collect())
+}
+
+/// Deletes a collection's records (`web::originals::forget_collection`
+/// deletes its originals too).
 pub async fn delete_collection(db: &IdbDatabase, collection: u32) -> Result<(), StoreError> {
     let tx = db
         .transaction_with_str_sequence_and_mode(

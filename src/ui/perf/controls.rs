@@ -8,9 +8,9 @@ use leptos::prelude::*;
 
 use super::mb;
 use crate::core::pressure::cache_budget;
-use crate::ui::settings_dialog::save_settings;
 use crate::ui::state::AppState;
 use crate::web::save::save_file;
+use crate::web::stored_settings::save_settings;
 
 #[component]
 pub fn Controls() -> impl IntoView {
