@@ -112,6 +112,25 @@ struct NumField {
 }
 
 impl NumField {
+    /// A bound of the size filter, in pixels (0: no bound).
+    const fn size_filter(
+        name: &'static str,
+        label: &'static str,
+        get: fn(&Settings) -> u32,
+        set: fn(&mut Settings, u32),
+    ) -> NumField {
+        NumField {
+            name,
+            label,
+            unit: "pixels",
+            min: 1,
+            max: 65_535,
+            zero_means: Some("no bound"),
+            get,
+            set,
+        }
+    }
+
     fn accepts(&self, value: u32) -> bool {
         (self.min..=self.max).contains(&value) || (value == 0 && self.zero_means.is_some())
     }
@@ -257,46 +276,30 @@ const NUM_FIELDS: &[NumField] = &[
         get: |s| s.retries,
         set: |s, v| s.retries = v,
     },
-    NumField {
-        name: "min_width",
-        label: "Min width",
-        unit: "pixels",
-        min: 1,
-        max: 65_535,
-        zero_means: Some("no bound"),
-        get: |s| s.min_width,
-        set: |s, v| s.min_width = v,
-    },
-    NumField {
-        name: "min_height",
-        label: "Min height",
-        unit: "pixels",
-        min: 1,
-        max: 65_535,
-        zero_means: Some("no bound"),
-        get: |s| s.min_height,
-        set: |s, v| s.min_height = v,
-    },
-    NumField {
-        name: "max_width",
-        label: "Max width",
-        unit: "pixels",
-        min: 1,
-        max: 65_535,
-        zero_means: Some("no bound"),
-        get: |s| s.max_width,
-        set: |s, v| s.max_width = v,
-    },
-    NumField {
-        name: "max_height",
-        label: "Max height",
-        unit: "pixels",
-        min: 1,
-        max: 65_535,
-        zero_means: Some("no bound"),
-        get: |s| s.max_height,
-        set: |s, v| s.max_height = v,
-    },
+    NumField::size_filter(
+        "min_width",
+        "Min width",
+        |s| s.min_width,
+        |s, v| s.min_width = v,
+    ),
+    NumField::size_filter(
+        "min_height",
+        "Min height",
+        |s| s.min_height,
+        |s, v| s.min_height = v,
+    ),
+    NumField::size_filter(
+        "max_width",
+        "Max width",
+        |s| s.max_width,
+        |s, v| s.max_width = v,
+    ),
+    NumField::size_filter(
+        "max_height",
+        "Max height",
+        |s| s.max_height,
+        |s, v| s.max_height = v,
+    ),
     NumField {
         name: "warning_mb",
         label: "Memory warning level",

@@ -6,10 +6,13 @@
 //! and read back by collection.
 
 use js_sys::{Array, Promise};
+use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbKeyRange, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
+use web_sys::{
+    IdbDatabase, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbRequest, IdbTransactionMode,
+};
 
 use crate::core::record::{CollectionRecord, ItemRecord, RunState};
 
@@ -119,43 +122,87 @@ fn item_key(collection: u32, id: u32) -> JsValue {
     Array::of2(&collection.into(), &id.into()).into()
 }
 
-/// Writes records in one transaction.
-pub async fn put_items(db: &IdbDatabase, items: &[ItemRecord]) -> Result<(), StoreError> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    let tx = db
-        .transaction_with_str_and_mode(ITEMS, IdbTransactionMode::Readwrite)
-        .map_err(store_error)?;
-    let store = tx.object_store(ITEMS).map_err(store_error)?;
-    let mut last = None;
-    for item in items {
-        let json = serde_json::to_string(item).map_err(|e| StoreError::Failed(e.to_string()))?;
-        last = Some(
-            store
-                .put_with_key(&json.into(), &item_key(item.collection, item.id))
-                .map_err(store_error)?,
-        );
-    }
-    if let Some(req) = last {
-        done(&req).await?;
-    }
-    Ok(())
+/// The keys of every record of `collection`.
+fn items_of(collection: u32) -> Result<JsValue, StoreError> {
+    IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX))
+        .map(JsValue::from)
+        .map_err(store_error)
 }
 
-/// Every record of a collection, by id.
-pub async fn load_items(db: &IdbDatabase, collection: u32) -> Result<Vec<ItemRecord>, StoreError> {
-    let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
-    let store = tx.object_store(ITEMS).map_err(store_error)?;
-    let range = IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX))
-        .map_err(store_error)?;
-    let all = done(&store.get_all_with_key(&range).map_err(store_error)?).await?;
-    let all: Array = all.unchecked_into();
+/// An object store in a transaction of its own.
+fn object_store(
+    db: &IdbDatabase,
+    name: &str,
+    mode: IdbTransactionMode,
+) -> Result<IdbObjectStore, StoreError> {
+    db.transaction_with_str_and_mode(name, mode)
+        .and_then(|tx| tx.object_store(name))
+        .map_err(store_error)
+}
+
+/// The rows `request` read back (JSON text), as values; unreadable rows are
+/// skipped.
+async fn rows<T: DeserializeOwned>(
+    request: Result<IdbRequest, JsValue>,
+) -> Result<Vec<T>, StoreError> {
+    let all: Array = done(&request.map_err(store_error)?).await?.unchecked_into();
     Ok(all
         .iter()
         .filter_map(|v| v.as_string())
         .filter_map(|s| serde_json::from_str(&s).ok())
         .collect())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<JsValue, StoreError> {
+    serde_json::to_string(value)
+        .map(JsValue::from)
+        .map_err(|e| StoreError::Failed(e.to_string()))
+}
+
+/// Runs `each` on every key in one read-write transaction of `ITEMS`.
+async fn write_items<K>(
+    db: &IdbDatabase,
+    keys: &[K],
+    each: impl Fn(&IdbObjectStore, &K) -> Result<IdbRequest, StoreError>,
+) -> Result<(), StoreError> {
+    let Some(last) = keys.last() else {
+        return Ok(());
+    };
+    let store = object_store(db, ITEMS, IdbTransactionMode::Readwrite)?;
+    for key in &keys[..keys.len() - 1] {
+        each(&store, key)?;
+    }
+    done(&each(&store, last)?).await.map(drop)
+}
+
+/// Writes records in one transaction.
+pub async fn put_items(db: &IdbDatabase, items: &[ItemRecord]) -> Result<(), StoreError> {
+    write_items(db, items, |store, item| {
+        store
+            .put_with_key(&json(item)?, &item_key(item.collection, item.id))
+            .map_err(store_error)
+    })
+    .await
+}
+
+/// Deletes these records of a collection (a resume tries them again).
+pub async fn delete_items(
+    db: &IdbDatabase,
+    collection: u32,
+    ids: &[u32],
+) -> Result<(), StoreError> {
+    write_items(db, ids, |store, id| {
+        store
+            .delete(&item_key(collection, *id))
+            .map_err(store_error)
+    })
+    .await
+}
+
+/// Every record of a collection, by id.
+pub async fn load_items(db: &IdbDatabase, collection: u32) -> Result<Vec<ItemRecord>, StoreError> {
+    let store = object_store(db, ITEMS, IdbTransactionMode::Readonly)?;
+    rows(store.get_all_with_key(&items_of(collection)?)).await
 }
 
 /// One record, if stored.
@@ -164,28 +211,38 @@ pub async fn load_item(
     collection: u32,
     id: u32,
 ) -> Result<Option<ItemRecord>, StoreError> {
-    let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
-    let store = tx.object_store(ITEMS).map_err(store_error)?;
+    let store = object_store(db, ITEMS, IdbTransactionMode::Readonly)?;
     let found = done(&store.get(&item_key(collection, id)).map_err(store_error)?).await?;
     Ok(found
         .as_string()
         .and_then(|s| serde_json::from_str(&s).ok()))
 }
 
+/// The originals' hashes that collections other than `collection` use.
+pub async fn originals_of_others(
+    db: &IdbDatabase,
+    collection: u32,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let store = object_store(db, ITEMS, IdbTransactionMode::Readonly)?;
+    let all: Vec<ItemRecord> = rows(store.get_all()).await?;
+    Ok(all
+        .into_iter()
+        .filter(|r| r.collection != collection)
+        .filter_map(|r| r.collected.map(|c| c.sha256))
+        .collect())
+}
+
 /// Saves a collection's record.
 pub async fn put_collection(db: &IdbDatabase, c: &CollectionRecord) -> Result<(), StoreError> {
-    let tx = db
-        .transaction_with_str_and_mode(COLLECTIONS, IdbTransactionMode::Readwrite)
-        .map_err(store_error)?;
-    let store = tx.object_store(COLLECTIONS).map_err(store_error)?;
-    let json = serde_json::to_string(c).map_err(|e| StoreError::Failed(e.to_string()))?;
-    done(
-        &store
-            .put_with_key(&json.into(), &c.id.into())
-            .map_err(store_error)?,
-    )
-    .await?;
-    Ok(())
+    let store = object_store(db, COLLECTIONS, IdbTransactionMode::Readwrite)?;
+    let request = store.put_with_key(&json(c)?, &c.id.into());
+    done(&request.map_err(store_error)?).await.map(drop)
+}
+
+/// Every stored collection, oldest first.
+pub async fn load_collections(db: &IdbDatabase) -> Result<Vec<CollectionRecord>, StoreError> {
+    let store = object_store(db, COLLECTIONS, IdbTransactionMode::Readonly)?;
+    rows(store.get_all()).await
 }
 
 /// Marks collection `id` as ended ("done", "cancelled", "stopped"): one
@@ -202,69 +259,6 @@ pub async fn set_collection_state(
     put_collection(db, &c).await
 }
 
-/// Deletes these records of a collection (a resume tries them again).
-pub async fn delete_items(
-    db: &IdbDatabase,
-    collection: u32,
-    ids: &[u32],
-) -> Result<(), StoreError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let tx = db
-        .transaction_with_str_and_mode(ITEMS, IdbTransactionMode::Readwrite)
-        .map_err(store_error)?;
-    let store = tx.object_store(ITEMS).map_err(store_error)?;
-    let mut last = None;
-    for id in ids {
-        last = Some(
-            store
-                .delete(&item_key(collection, *id))
-                .map_err(store_error)?,
-        );
-    }
-    if let Some(req) = last {
-        done(&req).await?;
-    }
-    Ok(())
-}
-
-/// Every stored collection, oldest first.
-pub async fn load_collections(db: &IdbDatabase) -> Result<Vec<CollectionRecord>, StoreError> {
-    let tx = db.transaction_with_str(COLLECTIONS).map_err(store_error)?;
-    let store = tx.object_store(COLLECTIONS).map_err(store_error)?;
-    let all = done(&store.get_all().map_err(store_error)?).await?;
-    let all: Array = all.unchecked_into();
-    Ok(all
-        .iter()
-        .filter_map(|v| v.as_string())
-        .filter_map(|s| serde_json::from_str(&s).ok())
-        .collect())
-}
-
-/// The originals' hashes that collections other than `collection` use.
-pub async fn originals_of_others(
-    db: &IdbDatabase,
-    collection: u32,
-) -> Result<std::collections::HashSet<String>, StoreError> {
-    let tx = db.transaction_with_str(ITEMS).map_err(store_error)?;
-    let all = done(
-        &tx.object_store(ITEMS)
-            .map_err(store_error)?
-            .get_all()
-            .map_err(store_error)?,
-    )
-    .await?;
-    Ok(all
-        .unchecked_into::<Array>()
-        .iter()
-        .filter_map(|v| v.as_string())
-        .filter_map(|s| serde_json::from_str::<ItemRecord>(&s).ok())
-        .filter(|r| r.collection != collection)
-        .filter_map(|r| r.collected.map(|c| c.sha256))
-        .collect())
-}
-
 /// Deletes a collection's records (`web::originals::forget_collection`
 /// deletes its originals too).
 pub async fn delete_collection(db: &IdbDatabase, collection: u32) -> Result<(), StoreError> {
@@ -275,17 +269,10 @@ pub async fn delete_collection(db: &IdbDatabase, collection: u32) -> Result<(), 
         )
         .map_err(store_error)?;
     let items = tx.object_store(ITEMS).map_err(store_error)?;
-    let range = IdbKeyRange::bound(&item_key(collection, 0), &item_key(collection, u32::MAX))
-        .map_err(store_error)?;
-    items.delete(&range).map_err(store_error)?;
+    items.delete(&items_of(collection)?).map_err(store_error)?;
     let collections = tx.object_store(COLLECTIONS).map_err(store_error)?;
-    done(
-        &collections
-            .delete(&collection.into())
-            .map_err(store_error)?,
-    )
-    .await?;
-    Ok(())
+    let request = collections.delete(&collection.into());
+    done(&request.map_err(store_error)?).await.map(drop)
 }
 
 /// Writes records in batches: one transaction at most every 200 ms, so a
