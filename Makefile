@@ -6,10 +6,10 @@ export TRUNK_OFFLINE := true
 APP_PORT ?= 8080
 SOURCE_PORT ?= 8765
 
-.PHONY: run test setup build source dist bench fuzz native-test clean
+.PHONY: run test setup build demo-server dist bench fuzz native-test clean
 
 ## make run: build, start the local demo source and the app server, print the URL.
-run: setup build source
+run: setup build demo-server
 	@trap 'kill 0' EXIT INT TERM; \
 	$${CARGO_TARGET_DIR:-target}/debug/local-source --port $(SOURCE_PORT) --count 2000 & \
 	$${CARGO_TARGET_DIR:-target}/debug/serve-app --dir dist --port $(APP_PORT) & \
@@ -37,7 +37,7 @@ dist: setup
 ## per figure; BENCH_QUICK=1 makes every workload about 10x smaller.
 bench:
 	@scripts/setup.sh test
-	$(MAKE) source
+	$(MAKE) demo-server
 	@scripts/dist-if-stale.sh
 	node bench/run.mjs
 
@@ -49,7 +49,7 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) cargo test --release --test fuzz -- --ignored --test-threads=1 --nocapture
 
 ## The local demo source and the static app server (native).
-source:
+demo-server:
 	cargo build -p local-source --bins
 
 ## make test: every layer, native, wasm in headless Chromium, then end to end.

@@ -225,7 +225,7 @@ ${profiles(r)}
   headless Chromium (${m.chromium ?? 'unknown version'}) driven by playwright-core, a fresh
   browser context (empty cache, default settings: automatic workers, 6 per host,
   256 px thumbnails) for every run.
-- **Images**: the local demo source (\`source/\`, debug build, as the tests use
+- **Images**: the local demo source (\`demo-server/\`, debug build, as the tests use
   it) with \`--count 2000 --formats jpeg --min-side 820 --max-side 4000 --cache-mb 2048${t?.hosts ? ` --hosts ${t.hosts}` : ''}\`:
   one library of photo-like JPEGs, 0.5–12 Mpx, that the memory part collects
   whole. The other parts use its *photo list*, the images of long side 1024 px

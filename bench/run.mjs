@@ -9,7 +9,7 @@
 //                  development, writes to bench/out/ too
 //
 // Expects what `make bench` builds first: dist-release/ (make dist),
-// target/debug/{local-source,serve-app} (make source). Makes bench/venv with
+// target/debug/{local-source,serve-app} (make demo-server). Makes bench/venv with
 // img2dataset 1.47.0 itself, while the first images are made.
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
-// Makes source/corpus/lossy.webp, the one corpus file the Rust side cannot
+// Makes demo-server/corpus/lossy.webp, the one corpus file the Rust side cannot
 // write (the `image` crate encodes lossless WebP only): Chromium's own encoder,
 // canvas.toBlob('image/webp', 0.8), on a 96×64 drawing of bands and a disc.
-// Run once from the repository root: node source/corpus/make-lossy-webp.mjs
+// Run once from the repository root: node demo-server/corpus/make-lossy-webp.mjs
 import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 

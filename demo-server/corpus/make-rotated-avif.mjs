@@ -1,10 +1,10 @@
-// Makes source/corpus/rotated.avif, a corpus file no encoder among the
+// Makes demo-server/corpus/rotated.avif, a corpus file no encoder among the
 // project's dependencies writes: a 120×80 picture whose top-right quarter
 // is red and the rest blue, encoded by libavif's avifenc (Debian's
 // libavif-bin) with `irot` 1, a quarter turn anticlockwise for viewing:
 // upright it is 80×120 with its top-left quarter red, as the EXIF-rotated
 // JPEG of the corpus is. Run once from the repository root:
-//   node source/corpus/make-rotated-avif.mjs
+//   node demo-server/corpus/make-rotated-avif.mjs
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { deflateSync, crc32 } from 'node:zlib';
@@ -35,4 +35,4 @@ const png = Buffer.concat([
 ]);
 const dir = mkdtempSync(join(tmpdir(), 'avif-'));
 writeFileSync(join(dir, 'in.png'), png);
-execFileSync('avifenc', ['-s', '6', '--min', '10', '--max', '20', '--irot', '1', join(dir, 'in.png'), 'source/corpus/rotated.avif'], { stdio: 'inherit' });
+execFileSync('avifenc', ['-s', '6', '--min', '10', '--max', '20', '--irot', '1', join(dir, 'in.png'), 'demo-server/corpus/rotated.avif'], { stdio: 'inherit' });

@@ -4,7 +4,7 @@
 //! shaped like this project's own, Wikimedia Commons' and Openverse's, plus
 //! injectable faults and request statistics for tests. This module holds the shared state, the router and the layer
 //! that counts requests, applies `--latency-ms` and adds the CORS headers.
-//! The contract is `source/README.md`; the corpus of bad inputs under
+//! The contract is `demo-server/README.md`; the corpus of bad inputs under
 //! `/corpus/` is listed in the top-level README.md.
 
 pub mod config;

@@ -1,4 +1,4 @@
-//! `--hosts N` (source/README.md): one server on 127.0.0.1 ..= 127.0.0.N,
+//! `--hosts N` (demo-server/README.md): one server on 127.0.0.1 ..= 127.0.0.N,
 //! same port, same state; URL lists spread over the hosts with `hosts=K`;
 //! `/stats` counts image requests in flight by the address they came to.
 

@@ -1,4 +1,4 @@
-//! Contract tests of `local-source` (see source/README.md): each starts a
+//! Contract tests of `local-source` (see demo-server/README.md): each starts a
 //! server in-process on a free port and talks plain HTTP to it.
 
 mod common;

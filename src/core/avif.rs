@@ -278,8 +278,8 @@ pub(crate) mod tests {
 
     #[test]
     fn a_file_made_by_libavif_is_read() {
-        // The corpus's AVIF: 120×80, irot 1 (source/corpus/README.md).
-        let file = include_bytes!("../../source/corpus/rotated.avif");
+        // The corpus's AVIF: 120×80, irot 1 (demo-server/corpus/README.md).
+        let file = include_bytes!("../../demo-server/corpus/rotated.avif");
         assert_eq!(brand(file), Some(true));
         assert_eq!(size_and_turns(file), Some((120, 80, 1)));
         let read = |at: u64, n: usize| file.get(at as usize..at as usize + n).map(<[u8]>::to_vec);

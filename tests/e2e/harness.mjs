@@ -37,7 +37,7 @@ export async function startProcess(bin, args) {
   };
 }
 
-/** The local demo source; `args` are its flags (see source/README.md). */
+/** The local demo source; `args` are its flags (see demo-server/README.md). */
 export async function startSource(args = []) {
   const source = await startProcess('local-source', args);
   source.stats = async () => (await fetch(`${source.url}/stats`)).json();
